@@ -1,0 +1,399 @@
+/**
+ * The runtime: records kernel dispatches into one shared command encoder and submits them
+ * in batches; reads results back in one staging buffer; surfaces device loss and uncaptured
+ * errors as rejections instead of hangs.
+ * @module
+ */
+
+import { type AcquiredDevice, acquireDevice, type DeviceOptions } from "./device.ts";
+import { BufferPool, type PooledBuffer, type PoolStats } from "./pool.ts";
+import {
+  type Defines,
+  kernel,
+  kernelSource,
+  type KernelSpec,
+  packUniforms,
+  uniformBytes,
+} from "./kernel.ts";
+
+const MAX_WG = 65535;
+/** Dispatches recorded before the runtime submits on its own. */
+const MAX_BATCH_DISPATCHES = 2048;
+const ARENA_BYTES = 1 << 20;
+
+const checkFinite = kernel({
+  name: "check_finite",
+  bindings: { x: "f32", flags: "atomic<u32> rw" },
+  uniforms: { n: "u32", slot: "u32" },
+  workgroupSize: [256],
+});
+const MAX_WATCHED = 16384;
+
+/** A pending recorded dispatch's arguments. */
+export interface DispatchArgs {
+  /** Storage buffers by binding name. */
+  buffers: Readonly<Record<string, PooledBuffer>>;
+  uniforms: Readonly<Record<string, number | readonly number[]>>;
+  /** Workgroup counts. A 1-D count above 65535 is folded into (x, y); see `linear_id`. */
+  workgroups: readonly [number, number?, number?];
+  defines?: Defines;
+}
+
+/** Runtime statistics (cumulative). */
+export interface RuntimeStats {
+  submits: number;
+  dispatches: number;
+  pipelines: number;
+  bindGroupHits: number;
+  bindGroupMisses: number;
+}
+
+/** The WebGPU runtime. Create it with {@link Runtime.create}. */
+export class Runtime {
+  readonly pool: BufferPool;
+  readonly stats: RuntimeStats = {
+    submits: 0,
+    dispatches: 0,
+    pipelines: 0,
+    bindGroupHits: 0,
+    bindGroupMisses: 0,
+  };
+  /** Number of the batch being recorded; buffers bound in it carry it in `lastBatch`. */
+  batch = 0;
+  /** Set once the device is lost; every later call throws it. */
+  lostReason: string | null = null;
+  /** Resolves when the device is lost (never rejects). */
+  readonly lost: Promise<string>;
+
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #pending = 0;
+  #pipelines = new Map<string, GPUComputePipeline>();
+  #layouts = new Map<string, GPUBindGroupLayout>();
+  #bindGroups = new Map<string, GPUBindGroup>();
+  #arena: GPUBuffer;
+  #arenaId = 0;
+  #arenaCpu = new ArrayBuffer(ARENA_BYTES);
+  #arenaView = new DataView(this.#arenaCpu);
+  #arenaUsed = 0;
+  #afterSubmit: (() => void)[] = [];
+  #errors: string[] = [];
+  #uniformAlign: number;
+  /** Numerics-check mode (see `InitOptions.checkNumerics`). */
+  checkNumerics = false;
+  #flags: PooledBuffer | null = null;
+  #watched: string[] = [];
+
+  private constructor(readonly gpu: AcquiredDevice) {
+    const device = gpu.device;
+    this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
+    this.#uniformAlign = device.limits.minUniformBufferOffsetAlignment;
+    this.#arena = this.#newArena();
+    this.lost = device.lost.then((info) => {
+      this.lostReason = `${info.reason ?? "unknown"}: ${info.message}`;
+      return this.lostReason;
+    });
+    device.addEventListener("uncapturederror", (e) => {
+      this.#errors.push((e as GPUUncapturedErrorEvent).error.message);
+    });
+  }
+
+  /** Acquires a device and builds a runtime on it. */
+  static async create(opts: DeviceOptions = {}): Promise<Runtime> {
+    return new Runtime(await acquireDevice(opts));
+  }
+
+  get device(): GPUDevice {
+    return this.gpu.device;
+  }
+
+  #newArena(): GPUBuffer {
+    this.#arenaId++;
+    return this.device.createBuffer({
+      size: ARENA_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  /** Throws if the device was lost or reported an uncaptured error. */
+  assertHealthy(): void {
+    if (this.lostReason) throw new Error(`wgrec: the GPU device was lost (${this.lostReason})`);
+    if (this.#errors.length) {
+      const msg = this.#errors.splice(0).join("\n");
+      throw new Error(`wgrec: WebGPU reported an error: ${msg}`);
+    }
+  }
+
+  #layout(spec: KernelSpec): GPUBindGroupLayout {
+    const key = Object.values(spec.bindings).join(",");
+    let layout = this.#layouts.get(key);
+    if (!layout) {
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } },
+      ];
+      Object.values<string>(spec.bindings).forEach((t, i) =>
+        entries.push({
+          binding: i + 1,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: t.endsWith("rw") ? "storage" : "read-only-storage" },
+        })
+      );
+      layout = this.device.createBindGroupLayout({ entries });
+      this.#layouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  /** The pipeline for a spec and defines, cached by its full source text. */
+  pipeline(spec: KernelSpec, defines: Defines = {}): GPUComputePipeline {
+    const code = kernelSource(spec, defines);
+    let p = this.#pipelines.get(code);
+    if (!p) {
+      const module = this.device.createShaderModule({ code, label: spec.name });
+      p = this.device.createComputePipeline({
+        label: spec.name,
+        layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.#layout(spec)] }),
+        compute: { module, entryPoint: "main" },
+      });
+      this.#pipelines.set(code, p);
+      this.stats.pipelines++;
+    }
+    return p;
+  }
+
+  #ensurePass(): GPUComputePassEncoder {
+    if (!this.#encoder) this.#encoder = this.device.createCommandEncoder();
+    if (!this.#pass) this.#pass = this.#encoder.beginComputePass();
+    return this.#pass;
+  }
+
+  #ensureEncoder(): GPUCommandEncoder {
+    if (this.#pass) {
+      this.#pass.end();
+      this.#pass = null;
+    }
+    if (!this.#encoder) this.#encoder = this.device.createCommandEncoder();
+    return this.#encoder;
+  }
+
+  /** Records one dispatch of `spec`. Nothing runs until the batch is submitted. */
+  dispatch(spec: KernelSpec, args: DispatchArgs): void {
+    this.assertHealthy();
+    const ub = uniformBytes(spec);
+    const slot = Math.ceil(ub / this.#uniformAlign) * this.#uniformAlign;
+    if (this.#arenaUsed + slot > ARENA_BYTES || this.#pending >= MAX_BATCH_DISPATCHES) {
+      this.flush();
+    }
+    const offset = this.#arenaUsed;
+    packUniforms(spec, args.uniforms, this.#arenaView, offset);
+    this.#arenaUsed += slot;
+
+    const pipeline = this.pipeline(spec, args.defines);
+    const names = Object.keys(spec.bindings);
+    // Layouts are explicit and shared, so a bind group serves every pipeline of its layout.
+    let key = `${Object.values(spec.bindings).join(",")}|${this.#arenaId}:${offset}:${ub}`;
+    for (const n of names) {
+      const b = args.buffers[n];
+      if (!b) throw new Error(`wgrec ${spec.name}: binding '${n}' not given`);
+      b.lastBatch = this.batch;
+      key += `|${b.id}`;
+    }
+    let bg = this.#bindGroups.get(key);
+    if (bg) this.stats.bindGroupHits++;
+    else {
+      this.stats.bindGroupMisses++;
+      if (this.#bindGroups.size > 8192) this.#bindGroups.clear();
+      const entries: GPUBindGroupEntry[] = [
+        { binding: 0, resource: { buffer: this.#arena, offset, size: ub } },
+      ];
+      names.forEach((n, i) =>
+        entries.push({ binding: i + 1, resource: { buffer: args.buffers[n].buffer } })
+      );
+      bg = this.device.createBindGroup({ layout: this.#layout(spec), entries });
+      this.#bindGroups.set(key, bg);
+    }
+
+    let [x, y = 1, z = 1] = args.workgroups;
+    if (x > MAX_WG && y === 1 && z === 1) {
+      y = Math.ceil(x / MAX_WG);
+      x = Math.ceil(x / y);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    if (x > MAX_WG || y > MAX_WG || z > MAX_WG) {
+      throw new Error(`wgrec ${spec.name}: launch of [${x}, ${y}, ${z}] workgroups is too large`);
+    }
+    const pass = this.#ensurePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bg);
+    pass.dispatchWorkgroups(x, y, z);
+    this.#pending++;
+    this.stats.dispatches++;
+  }
+
+  /**
+   * Writes host data into a pooled buffer, ordered after everything recorded so far. A buffer
+   * already bound in the pending batch is filled through a staging copy recorded into the
+   * encoder (a `writeBuffer` would land before that pending work and corrupt it).
+   */
+  upload(b: PooledBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    this.assertHealthy();
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.byteLength === 0) return;
+    const size = Math.ceil(bytes.byteLength / 4) * 4;
+    if (b.lastBatch !== this.batch) {
+      if (size === bytes.byteLength) this.device.queue.writeBuffer(b.buffer, byteOffset, bytes);
+      else {
+        const padded = new Uint8Array(size);
+        padded.set(bytes);
+        this.device.queue.writeBuffer(b.buffer, byteOffset, padded);
+      }
+      return;
+    }
+    const staging = this.device.createBuffer({
+      size,
+      usage: GPUBufferUsage.COPY_SRC,
+      mappedAtCreation: true,
+    });
+    new Uint8Array(staging.getMappedRange()).set(bytes);
+    staging.unmap();
+    this.#ensureEncoder().copyBufferToBuffer(staging, 0, b.buffer, byteOffset, size);
+    this.#afterSubmit.push(() => staging.destroy());
+    this.#pending++;
+  }
+
+  /** Records a buffer-to-buffer copy. */
+  copy(src: PooledBuffer, srcOffset: number, dst: PooledBuffer, dstOffset: number, size: number) {
+    if (size === 0) return;
+    src.lastBatch = this.batch;
+    dst.lastBatch = this.batch;
+    this.#ensureEncoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, size);
+    this.#pending++;
+  }
+
+  /** Records a zero fill of the first `bytes` bytes of a buffer. */
+  clear(b: PooledBuffer, bytes: number): void {
+    const size = Math.ceil(bytes / 4) * 4;
+    if (size === 0) return;
+    b.lastBatch = this.batch;
+    this.#ensureEncoder().clearBuffer(b.buffer, 0, size);
+    this.#pending++;
+  }
+
+  /**
+   * Numerics-check mode: records a scan of `n` f32 values of `b` for NaN/Inf, labelled with
+   * the op that wrote them. {@link checkNumericsNow} reports the first flagged label.
+   */
+  watch(b: PooledBuffer, n: number, label: string): void {
+    if (!this.checkNumerics || n === 0 || this.#watched.length >= MAX_WATCHED) return;
+    if (!this.#flags) {
+      this.#flags = this.pool.acquire(MAX_WATCHED * 4, "checkNumerics");
+      this.clear(this.#flags, MAX_WATCHED * 4);
+    }
+    const slot = this.#watched.length;
+    this.#watched.push(label);
+    this.dispatch(checkFinite, {
+      buffers: { x: b, flags: this.#flags },
+      uniforms: { n, slot },
+      workgroups: [Math.ceil(n / 256)],
+    });
+  }
+
+  /** Reads the numerics flags; throws naming the first op that produced NaN/Inf. */
+  async checkNumericsNow(): Promise<void> {
+    const labels = this.#watched.splice(0);
+    if (!this.#flags || labels.length === 0) return;
+    const flags = this.#flags;
+    const [buf] = await this.readBuffers([{ buffer: flags, bytes: labels.length * 4 }]);
+    this.clear(flags, labels.length * 4);
+    const f = new Uint32Array(buf);
+    const first = f.findIndex((x) => x !== 0);
+    if (first >= 0) {
+      throw new Error(
+        `wgrec numerics: op ${labels[first]} produced a NaN or Inf (first of ${labels.length} ` +
+          `ops checked since the last check)`,
+      );
+    }
+  }
+
+  /** Submits everything recorded so far (no-op when nothing is pending). */
+  flush(): void {
+    this.assertHealthy();
+    if (!this.#encoder) return;
+    if (this.#pass) {
+      this.#pass.end();
+      this.#pass = null;
+    }
+    if (this.#arenaUsed > 0) {
+      this.device.queue.writeBuffer(this.#arena, 0, this.#arenaCpu, 0, this.#arenaUsed);
+    }
+    this.device.queue.submit([this.#encoder.finish()]);
+    this.#encoder = null;
+    this.#arenaUsed = 0;
+    this.#pending = 0;
+    this.batch++;
+    this.stats.submits++;
+    for (const f of this.#afterSubmit.splice(0)) f();
+  }
+
+  /** Waits for the GPU to finish all submitted work (rejects on device loss). */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.#guard(this.device.queue.onSubmittedWorkDone(), "sync");
+    this.assertHealthy();
+  }
+
+  async #guard<T>(p: Promise<T>, what: string): Promise<T> {
+    const lost = this.lost.then((r) => {
+      throw new Error(`wgrec ${what}: the GPU device was lost (${r})`);
+    });
+    return await Promise.race([p, lost]);
+  }
+
+  /**
+   * Reads byte ranges of several buffers back with one staging buffer and one map.
+   * Returns one ArrayBuffer per range.
+   */
+  async readBuffers(
+    ranges: readonly { buffer: PooledBuffer; bytes: number }[],
+  ): Promise<ArrayBuffer[]> {
+    this.assertHealthy();
+    const offsets: number[] = [];
+    let total = 0;
+    for (const r of ranges) {
+      offsets.push(total);
+      total += Math.ceil(r.bytes / 4) * 4;
+    }
+    if (total === 0) return ranges.map(() => new ArrayBuffer(0));
+    const staging = this.device.createBuffer({
+      size: total,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const enc = this.#ensureEncoder();
+    ranges.forEach((r, i) => {
+      const size = Math.ceil(r.bytes / 4) * 4;
+      if (size) enc.copyBufferToBuffer(r.buffer.buffer, 0, staging, offsets[i], size);
+    });
+    this.flush();
+    try {
+      await this.#guard(staging.mapAsync(GPUMapMode.READ), "read");
+      this.assertHealthy();
+      const all = staging.getMappedRange().slice(0);
+      staging.unmap();
+      return ranges.map((r, i) => all.slice(offsets[i], offsets[i] + r.bytes));
+    } finally {
+      if (!this.lostReason) staging.destroy();
+    }
+  }
+
+  /** Pool statistics. */
+  memory(): PoolStats {
+    return this.pool.stats();
+  }
+
+  /** Frees pooled buffers (and the bind groups that name them). */
+  trim(): void {
+    this.flush();
+    this.pool.trim();
+    this.#bindGroups.clear();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Shared checks and helpers for op wrappers.
+ * @module
+ */
+
+import { type DType, empty, fmt, runtime, type Shape, type Tensor } from "../tensor.ts";
+import type { DispatchArgs } from "../gpu/runtime.ts";
+import type { KernelSpec } from "../gpu/kernel.ts";
+
+/** Throws unless `t` has dtype `dtype`. */
+export function expectDtype<D extends DType>(
+  op: string,
+  t: Tensor,
+  dtype: D,
+  what = "input",
+): asserts t is Tensor<D> {
+  if (t.dtype !== dtype) {
+    throw new Error(`wgrec ${op}: ${what} ${fmt(t.shape)} has dtype ${t.dtype}, expected ${dtype}`);
+  }
+}
+
+/** Throws unless `t` has the given rank (or one of the given ranks). */
+export function expectRank(op: string, t: Tensor, ...ranks: number[]): void {
+  if (!ranks.includes(t.rank)) {
+    throw new Error(
+      `wgrec ${op}: input ${fmt(t.shape)} has rank ${t.rank}, expected rank ${ranks.join(" or ")}`,
+    );
+  }
+}
+
+/** Throws unless two shapes are equal. */
+export function expectSameShape(op: string, a: Tensor, b: Tensor): void {
+  if (a.rank !== b.rank || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new Error(`wgrec ${op}: shapes ${fmt(a.shape)} and ${fmt(b.shape)} must be equal`);
+  }
+}
+
+/** Normalises a possibly negative axis; throws when out of range. */
+export function normAxis(op: string, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= Math.max(rank, 1)) {
+    throw new Error(`wgrec ${op}: axis ${axis} is out of range for rank ${rank}`);
+  }
+  return a;
+}
+
+/** NumPy broadcasting of two shapes; throws naming the op when incompatible. */
+export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(
+        `wgrec ${op}: shapes ${fmt(a)} and ${fmt(b)} do not broadcast (dim ${i}: ${da} vs ${db})`,
+      );
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Row-major strides of a shape. */
+export function stridesOf(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+/** Strides that read `shape` broadcast to `target` (0 on broadcast dims). */
+export function broadcastStrides(shape: Shape, target: Shape): number[] {
+  const st = stridesOf(shape);
+  const off = target.length - shape.length;
+  return target.map((_, i) => (i < off || shape[i - off] === 1 ? 0 : st[i - off]));
+}
+
+/** Allocates an op's output. */
+export function output<D extends DType>(op: string, shape: Shape, dtype: D): Tensor<D> {
+  return empty(shape, dtype, op);
+}
+
+/**
+ * Records one dispatch writing `out`, and in numerics-check mode a scan of `out` labelled
+ * with the op name and shapes.
+ */
+export function launch(
+  op: string,
+  spec: KernelSpec,
+  args: DispatchArgs,
+  out?: Tensor,
+): void {
+  const rt = runtime();
+  rt.dispatch(spec, args);
+  if (out && rt.checkNumerics && out.dtype === "f32") {
+    rt.watch(out.buffer, out.size, `'${op}' (output ${fmt(out.shape)})`);
+  }
+}
+
+/** Workgroups for `n` invocations of a 1-D kernel with workgroup size `wg`. */
+export function groups(n: number, wg = 256): [number] {
+  return [Math.ceil(n / wg)];
+}
