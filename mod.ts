@@ -23,3 +23,6 @@ export type { DispatchArgs, RuntimeStats } from "./src/gpu/runtime.ts";
 export type { AcquiredDevice, DeviceOptions } from "./src/gpu/device.ts";
 export type { PoolStats } from "./src/gpu/pool.ts";
 export { Rng } from "./src/random.ts";
+export * from "./src/nn/module.ts";
+export * from "./src/nn/linear.ts";
+export * from "./src/nn/optim.ts";

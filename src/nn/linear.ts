@@ -1,0 +1,77 @@
+/**
+ * Dense layers.
+ * @module
+ */
+
+import { add, gelu, relu, sigmoid, tanh } from "../ops/elementwise.ts";
+import { matmul } from "../ops/matmul.ts";
+import { randUniform, type Tensor } from "../tensor.ts";
+import { Module } from "./module.ts";
+
+/** Activation names accepted by layers. */
+export type Activation = "relu" | "gelu" | "tanh" | "sigmoid" | "none";
+
+/** Applies an activation by name. */
+export function activate(x: Tensor<"f32">, act: Activation): Tensor<"f32"> {
+  switch (act) {
+    case "relu":
+      return relu(x);
+    case "gelu":
+      return gelu(x);
+    case "tanh":
+      return tanh(x);
+    case "sigmoid":
+      return sigmoid(x);
+    case "none":
+      return x;
+  }
+}
+
+/** y = x·Wᵀ + b, with W stored [out, in] as in PyTorch (so weights interchange as is). */
+export class Linear extends Module {
+  readonly weight: Tensor<"f32">;
+  readonly bias: Tensor<"f32"> | null;
+
+  /** PyTorch's default init: U(−1/√in, 1/√in) for weight and bias. */
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: {
+    bias?: boolean;
+    seed?: number;
+  } = {}) {
+    super();
+    const bound = 1 / Math.sqrt(inFeatures);
+    const seed = opts.seed ?? 0;
+    this.weight = this.param("weight", randUniform([outFeatures, inFeatures], seed, -bound, bound));
+    this.bias = opts.bias === false
+      ? null
+      : this.param("bias", randUniform([outFeatures], seed + 1, -bound, bound));
+  }
+
+  /** Applies the layer to [..., in] (rank 2 or 3). */
+  forward(x: Tensor<"f32">): Tensor<"f32"> {
+    const y = matmul(x, this.weight, { transB: true });
+    return this.bias ? add(y, this.bias) : y;
+  }
+}
+
+/** A stack of Linear layers with an activation between them (none after the last). */
+export class MLP extends Module {
+  readonly layers: Linear[];
+
+  constructor(sizes: readonly number[], readonly act: Activation = "relu", seed = 0) {
+    super();
+    if (sizes.length < 2) throw new Error("wgrec MLP: give at least input and output sizes");
+    this.layers = sizes.slice(1).map((n, i) =>
+      this.child(String(i), new Linear(sizes[i], n, { seed: seed + 17 * i }))
+    );
+  }
+
+  /** Applies the stack. */
+  forward(x: Tensor<"f32">): Tensor<"f32"> {
+    let h = x;
+    this.layers.forEach((l, i) => {
+      h = l.forward(h);
+      if (i < this.layers.length - 1) h = activate(h, this.act);
+    });
+    return h;
+  }
+}

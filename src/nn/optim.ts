@@ -1,0 +1,215 @@
+/**
+ * Optimizers with fused update kernels (`shaders/sgd.wgsl`, `shaders/adam.wgsl`): one
+ * dispatch per parameter, no readback. Parameters without a gradient are skipped.
+ * @module
+ */
+
+import { kernel } from "../gpu/kernel.ts";
+import { groups, launch } from "../ops/common.ts";
+import { keep, type Tensor, zeros } from "../tensor.ts";
+
+const sgdK = kernel({
+  name: "sgd",
+  bindings: { p: "f32 rw", grad: "f32", vel: "f32 rw" },
+  uniforms: { n: "u32", lr: "f32", momentum: "f32", wd: "f32", first: "u32" },
+  workgroupSize: [256],
+});
+
+const adamK = kernel({
+  name: "adam",
+  bindings: { p: "f32 rw", grad: "f32", m: "f32 rw", v: "f32 rw" },
+  uniforms: {
+    n: "u32",
+    lr: "f32",
+    beta1: "f32",
+    beta2: "f32",
+    eps: "f32",
+    wd: "f32",
+    bc1: "f32",
+    bc2: "f32",
+  },
+  workgroupSize: [256],
+});
+
+/** Common optimizer interface. */
+export abstract class Optimizer {
+  /** Learning rate; schedulers change it between steps. */
+  lr: number;
+  /** Steps taken. */
+  steps = 0;
+
+  constructor(readonly params: readonly Tensor<"f32">[], lr: number) {
+    this.lr = lr;
+  }
+
+  /** Applies one update from the parameters' `.grad`. */
+  abstract step(): void;
+
+  /** Frees every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Named state tensors (for checkpoints), e.g. `m.3` for parameter 3's first moment. */
+  abstract state(): Map<string, Tensor<"f32">>;
+
+  /** Frees the state. */
+  dispose(): void {
+    for (const t of this.state().values()) t.dispose();
+  }
+}
+
+function slot(slots: (Tensor<"f32"> | null)[], i: number, p: Tensor<"f32">): Tensor<"f32"> {
+  return slots[i] ??= keep(zeros(p.shape));
+}
+
+/** SGD with optional momentum, Nesterov and L2 weight decay (torch.optim.SGD semantics). */
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  #vel: (Tensor<"f32"> | null)[];
+  #dummy: Tensor<"f32"> | null = null;
+
+  constructor(
+    params: readonly Tensor<"f32">[],
+    opts: { lr: number; momentum?: number; weightDecay?: number; nesterov?: boolean },
+  ) {
+    super(params, opts.lr);
+    this.momentum = opts.momentum ?? 0;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.nesterov = opts.nesterov ?? false;
+    this.#vel = params.map(() => null);
+  }
+
+  step(): void {
+    this.steps++;
+    this.params.forEach((p, i) => {
+      if (!p.grad) return;
+      const first = this.#vel[i] === null;
+      // Without momentum the velocity binding is unused: bind a one-element placeholder.
+      const vel = this.momentum ? slot(this.#vel, i, p) : (this.#dummy ??= keep(zeros([1])));
+      launch("sgd", sgdK, {
+        buffers: { p: p.buffer, grad: p.grad.buffer, vel: vel.buffer },
+        uniforms: {
+          n: p.size,
+          lr: this.lr,
+          momentum: this.momentum,
+          wd: this.weightDecay,
+          first: first ? 1 : 0,
+        },
+        workgroups: groups(p.size),
+        defines: { NESTEROV: this.nesterov },
+      }, p);
+    });
+  }
+
+  state(): Map<string, Tensor<"f32">> {
+    const s = new Map<string, Tensor<"f32">>();
+    this.#vel.forEach((v, i) => v && s.set(`momentum.${i}`, v));
+    return s;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.#dummy?.dispose();
+  }
+}
+
+/** Adam options. */
+export interface AdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+}
+
+/** Adam (L2 weight decay folded into the gradient, torch.optim.Adam semantics). */
+export class Adam extends Optimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  protected decoupled = false;
+  #m: (Tensor<"f32"> | null)[];
+  #v: (Tensor<"f32"> | null)[];
+  #t: number[];
+
+  constructor(params: readonly Tensor<"f32">[], opts: AdamOptions) {
+    super(params, opts.lr);
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.#m = params.map(() => null);
+    this.#v = params.map(() => null);
+    this.#t = params.map(() => 0);
+  }
+
+  step(): void {
+    this.steps++;
+    this.params.forEach((p, i) => {
+      if (!p.grad) return;
+      // Per-parameter step counts, as PyTorch: a parameter without a gradient is not stepped.
+      const t = ++this.#t[i];
+      launch(this.decoupled ? "adamw" : "adam", adamK, {
+        buffers: {
+          p: p.buffer,
+          grad: p.grad.buffer,
+          m: slot(this.#m, i, p).buffer,
+          v: slot(this.#v, i, p).buffer,
+        },
+        uniforms: {
+          n: p.size,
+          lr: this.lr,
+          beta1: this.beta1,
+          beta2: this.beta2,
+          eps: this.eps,
+          wd: this.weightDecay,
+          bc1: 1 - this.beta1 ** t,
+          bc2: 1 - this.beta2 ** t,
+        },
+        workgroups: groups(p.size),
+        defines: { DECOUPLED: this.decoupled },
+      }, p);
+    });
+  }
+
+  state(): Map<string, Tensor<"f32">> {
+    const s = new Map<string, Tensor<"f32">>();
+    this.#m.forEach((m, i) => m && s.set(`m.${i}`, m));
+    this.#v.forEach((v, i) => v && s.set(`v.${i}`, v));
+    return s;
+  }
+
+  /** Per-parameter step counts (checkpoint state). */
+  get stepCounts(): readonly number[] {
+    return this.#t;
+  }
+
+  /** Restores state saved from {@link state} and {@link stepCounts}. */
+  loadState(state: Map<string, Tensor<"f32">>, stepCounts: readonly number[]): void {
+    this.params.forEach((_, i) => {
+      for (const [k, arr] of [["m", this.#m], ["v", this.#v]] as const) {
+        const t = state.get(`${k}.${i}`);
+        if (t) {
+          arr[i]?.dispose();
+          arr[i] = keep(t);
+        }
+      }
+      this.#t[i] = stepCounts[i] ?? 0;
+    });
+  }
+}
+
+/** AdamW: decoupled weight decay (torch.optim.AdamW semantics; default decay 0.01). */
+export class AdamW extends Adam {
+  constructor(params: readonly Tensor<"f32">[], opts: AdamOptions) {
+    super(params, { ...opts, weightDecay: opts.weightDecay ?? 0.01 });
+    this.decoupled = true;
+  }
+}
