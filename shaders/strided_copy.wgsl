@@ -8,7 +8,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var rem = i;
   var s = u.src_off;
   var t = u.dst_off;
-  for (var d = i32(u.rank) - 1; d >= 0; d--) {
+  // RANK is a compile-time constant (dims are collapsed first), so this loop unrolls.
+  for (var d = RANK - 1; d >= 0; d--) {
     let dim = at8(u.shape, u32(d));
     let c = rem % dim;
     rem = rem / dim;

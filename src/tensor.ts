@@ -290,20 +290,42 @@ function collect(x: unknown, out: Set<Tensor>): void {
 
 /**
  * Runs `fn` in a scope: every tensor created inside and not returned or kept is disposed
- * at the end. Returned tensors move to the enclosing scope.
+ * at the end. Returned tensors move to the enclosing scope. An async `fn` keeps its scope
+ * open until it settles: tensors that other code creates meanwhile land in it too, so do
+ * not interleave async scopes.
  */
-export function tidy<T extends TensorContainer>(fn: () => T): T {
+export function tidy<T extends TensorContainer>(fn: () => T): T;
+/** Async form of {@link tidy}. */
+export function tidy<T extends TensorContainer>(fn: () => Promise<T>): Promise<T>;
+export function tidy<T extends TensorContainer>(fn: () => T | Promise<T>): T | Promise<T> {
   const scope = new Set<Tensor>();
   scopes.push(scope);
-  let result: T;
+  let result: T | Promise<T>;
   try {
     result = fn();
-  } finally {
-    scopes.pop();
+  } catch (e) {
+    closeScope(scope, undefined);
+    throw e;
   }
+  if (result instanceof Promise) {
+    return result.then(
+      (r) => closeScope(scope, r),
+      (e) => {
+        closeScope(scope, undefined);
+        throw e;
+      },
+    );
+  }
+  return closeScope(scope, result);
+}
+
+function closeScope<T>(scope: Set<Tensor>, result: T): T {
+  scopes.splice(scopes.lastIndexOf(scope), 1);
   const keepSet = new Set<Tensor>();
   collect(result, keepSet);
-  for (const t of scope) if (!keepSet.has(t)) t.dispose();
+  // Newest first, so the pool's LIFO free lists hand the same buffers to the same ops in the
+  // next step (and the runtime's bind-group cache hits).
+  for (const t of [...scope].reverse()) if (!keepSet.has(t)) t.dispose();
   const parent = scopes.at(-1);
   if (parent) { for (const t of keepSet) if (!t.disposed) parent.add(t); }
   return result;

@@ -129,7 +129,12 @@ export class Runtime {
     let layout = this.#layouts.get(key);
     if (!layout) {
       const entries: GPUBindGroupLayoutEntry[] = [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } },
+        // Dynamic offset: one bind group serves every slot of the uniform arena.
+        {
+          binding: 0,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: "uniform", hasDynamicOffset: true },
+        },
       ];
       Object.values<string>(spec.bindings).forEach((t, i) =>
         entries.push({
@@ -191,7 +196,7 @@ export class Runtime {
     const pipeline = this.pipeline(spec, args.defines);
     const names = Object.keys(spec.bindings);
     // Layouts are explicit and shared, so a bind group serves every pipeline of its layout.
-    let key = `${Object.values(spec.bindings).join(",")}|${this.#arenaId}:${offset}:${ub}`;
+    let key = `${Object.values(spec.bindings).join(",")}|${this.#arenaId}:${ub}`;
     for (const n of names) {
       const b = args.buffers[n];
       if (!b) throw new Error(`wgrec ${spec.name}: binding '${n}' not given`);
@@ -204,7 +209,7 @@ export class Runtime {
       this.stats.bindGroupMisses++;
       if (this.#bindGroups.size > 8192) this.#bindGroups.clear();
       const entries: GPUBindGroupEntry[] = [
-        { binding: 0, resource: { buffer: this.#arena, offset, size: ub } },
+        { binding: 0, resource: { buffer: this.#arena, offset: 0, size: ub } },
       ];
       names.forEach((n, i) =>
         entries.push({ binding: i + 1, resource: { buffer: args.buffers[n].buffer } })
@@ -224,7 +229,7 @@ export class Runtime {
     }
     const pass = this.#ensurePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
+    pass.setBindGroup(0, bg, [offset]);
     pass.dispatchWorkgroups(x, y, z);
     this.#pending++;
     this.stats.dispatches++;

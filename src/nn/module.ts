@@ -4,7 +4,7 @@
  * @module
  */
 
-import { keep, type Tensor } from "../tensor.ts";
+import { keep, runtime, type Tensor } from "../tensor.ts";
 
 /** Base class of every layer and model. */
 export abstract class Module {
@@ -47,27 +47,26 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
-  /** Replaces a parameter's tensor (used by load); shapes must match. */
+  /** The parameter with a dotted name. */
+  getParameter(name: string): Tensor<"f32"> {
+    const p = this.namedParameters().find(([n]) => n === name)?.[1];
+    if (!p) throw new Error(`wgrec Module: no parameter '${name}'`);
+    return p;
+  }
+
+  /**
+   * Copies `t`'s values into a parameter (in place: layers, optimizers and anyone else
+   * holding the parameter see the new values). Shapes must match.
+   */
   setParameter(name: string, t: Tensor<"f32">): void {
-    const dot = name.indexOf(".");
-    if (dot >= 0) {
-      const c = this.#children.get(name.slice(0, dot));
-      if (!c) throw new Error(`wgrec Module: no sub-module '${name.slice(0, dot)}'`);
-      return c.setParameter(name.slice(dot + 1), t);
-    }
-    const old = this.#params.get(name);
-    if (!old) throw new Error(`wgrec Module: no parameter '${name}'`);
-    if (old.shape.join() !== t.shape.join()) {
+    const p = this.getParameter(name);
+    if (p.shape.join() !== t.shape.join() || t.dtype !== "f32") {
       throw new Error(
-        `wgrec Module: parameter '${name}' has shape [${old.shape}], got [${t.shape}]`,
+        `wgrec setParameter: '${name}' is f32 [${p.shape.join(", ")}], got ${t.dtype} ` +
+          `[${t.shape.join(", ")}]`,
       );
     }
-    keep(t);
-    t.requiresGrad = old.requiresGrad;
-    t.name = old.name;
-    old.grad?.dispose();
-    old.dispose();
-    this.#params.set(name, t);
+    runtime().copy(t.buffer, 0, p.buffer, 0, p.size * 4);
   }
 
   /** Sets training mode here and below. */

@@ -105,3 +105,27 @@ export function launch(
 export function groups(n: number, wg = 256): [number] {
   return [Math.ceil(n / wg)];
 }
+
+/**
+ * Merges adjacent dims that every stride list walks contiguously (or all broadcast), so
+ * strided kernels loop over as few dims as possible. Returns the collapsed shape and strides.
+ */
+export function collapseDims(
+  shape: Shape,
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue; // size-1 dims never move the index
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * shape[d])) {
+      outShape[last] *= shape[d];
+      strides.forEach((s, k) => (outStrides[k][last] = s[d]));
+    } else {
+      outShape.push(shape[d]);
+      strides.forEach((s, k) => outStrides[k].push(s[d]));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}

@@ -10,6 +10,7 @@ import type { Tensor } from "../tensor.ts";
 import {
   broadcastShapes,
   broadcastStrides,
+  collapseDims,
   expectDtype,
   groups,
   launch,
@@ -124,7 +125,7 @@ const BINARY_CODE: Record<BinaryOp, number> = {
 const binaryK = kernel({
   name: "binary",
   bindings: { a: "f32", b: "f32", out: "f32 rw" },
-  uniforms: { n: "u32", rank: "u32", shape: "u32x8", sa: "u32x8", sb: "u32x8" },
+  uniforms: { n: "u32", shape: "u32x8", sa: "u32x8", sb: "u32x8" },
   workgroupSize: [256],
 });
 
@@ -136,17 +137,15 @@ export function binary(op: BinaryOp, a: Tensor<"f32">, b: Tensor<"f32">): Tensor
   if (shape.length > 8) throw new Error(`wgrec ${op}: rank ${shape.length} > 8 unsupported`);
   const out = output(op, shape, "f32");
   const same = a.size === out.size && b.size === out.size;
+  const c = collapseDims(shape, [
+    broadcastStrides(a.shape, shape),
+    broadcastStrides(b.shape, shape),
+  ]);
   launch(op, binaryK, {
     buffers: { a: a.buffer, b: b.buffer, out: out.buffer },
-    uniforms: {
-      n: out.size,
-      rank: shape.length,
-      shape,
-      sa: broadcastStrides(a.shape, shape),
-      sb: broadcastStrides(b.shape, shape),
-    },
+    uniforms: { n: out.size, shape: c.shape, sa: c.strides[0], sb: c.strides[1] },
     workgroups: groups(out.size),
-    defines: { OP: BINARY_CODE[op], SAME: same },
+    defines: { OP: BINARY_CODE[op], SAME: same, RANK: same ? 0 : c.shape.length },
   }, out);
   return record(out, "binary", [a, b], { op });
 }

@@ -11,6 +11,7 @@ import { type DType, fmt, runtime, type Shape, sizeOf, type Tensor, zeros } from
 import {
   broadcastShapes,
   broadcastStrides,
+  collapseDims,
   groups,
   launch,
   normAxis,
@@ -24,7 +25,6 @@ const copyK = kernel({
   bindings: { x: "u32", out: "u32 rw" },
   uniforms: {
     n: "u32",
-    rank: "u32",
     src_off: "u32",
     dst_off: "u32",
     shape: "u32x8",
@@ -44,18 +44,19 @@ function stridedCopy(
 ): void {
   if (shape.length > 8) throw new Error(`wgrec ${op}: rank ${shape.length} > 8 unsupported`);
   const n = sizeOf(shape);
+  const c = collapseDims(shape, [src.stride, dst.stride]);
   launch(op, copyK, {
     buffers: { x: x.buffer, out: out.buffer },
     uniforms: {
       n,
-      rank: shape.length,
       src_off: src.off,
       dst_off: dst.off,
-      shape,
-      src_stride: src.stride,
-      dst_stride: dst.stride,
+      shape: c.shape,
+      src_stride: c.strides[0],
+      dst_stride: c.strides[1],
     },
     workgroups: groups(n),
+    defines: { RANK: c.shape.length },
   }, out.dtype === "f32" ? out : undefined);
 }
 
