@@ -8,6 +8,7 @@ export class Rng {
   #s: Uint32Array;
   #spare: number | null = null;
 
+  /** A generator seeded with `seed` (same seed, same sequence). */
   constructor(seed = 0) {
     let x = seed >>> 0;
     const next = () => {

@@ -19,8 +19,11 @@ export type DType = "f32" | "i32" | "u32";
 export type Shape = readonly number[];
 /** Typed array of each dtype. */
 export interface ArrayOf {
+  /** 32-bit floats. */
   f32: Float32Array;
+  /** 32-bit signed integers. */
   i32: Int32Array;
+  /** 32-bit unsigned integers. */
   u32: Uint32Array;
 }
 const CTOR = { f32: Float32Array, i32: Int32Array, u32: Uint32Array } as const;
@@ -72,7 +75,9 @@ export function fmt(shape: Shape): string {
 
 /** A GPU tensor. Create one with {@link tensor}, {@link zeros}, … or get one from an op. */
 export class Tensor<D extends DType = DType> {
+  /** Unique id. */
   readonly id: number = nextId++;
+  /** Number of elements. */
   readonly size: number;
   /** Gradient accumulated by `backward` (parameters only). */
   grad: Tensor<"f32"> | null = null;
@@ -82,8 +87,11 @@ export class Tensor<D extends DType = DType> {
   name?: string;
   #buf: PooledBuffer | null;
 
+  /** Wraps a pooled buffer (ops and creation functions call this; users rarely do). */
   constructor(
+    /** The dims. */
     readonly shape: Shape,
+    /** The element type. */
     readonly dtype: D,
     buf: PooledBuffer,
     public requiresGrad = false,
@@ -104,10 +112,12 @@ export class Tensor<D extends DType = DType> {
     return this.#buf;
   }
 
+  /** Whether the buffer went back to the pool. */
   get disposed(): boolean {
     return this.#buf === null;
   }
 
+  /** Number of dims. */
   get rank(): number {
     return this.shape.length;
   }
@@ -134,6 +144,7 @@ export class Tensor<D extends DType = DType> {
     return (await this.read())[0];
   }
 
+  /** `Tensor(f32, [2, 3])`. */
   toString(): string {
     return `Tensor(${this.dtype}, ${fmt(this.shape)})`;
   }
@@ -165,7 +176,8 @@ export function empty<D extends DType>(shape: Shape, dtype: D, op = "empty"): Te
   return new Tensor(shape, dtype, runtime().pool.acquire(sizeOf(shape) * 4, op));
 }
 
-type NestedNumbers = number | readonly NestedNumbers[];
+/** Numbers nested in arrays, e.g. `[[1, 2], [3, 4]]`. */
+export type NestedNumbers = number | readonly NestedNumbers[];
 
 function flatten(data: NestedNumbers, out: number[], shape: number[], depth: number): void {
   if (typeof data === "number") {

@@ -15,6 +15,7 @@ export interface DeviceOptions {
 
 /** What {@link acquireDevice} returns. */
 export interface AcquiredDevice {
+  /** The device every op runs on. */
   device: GPUDevice;
   /** Adapter description, read before `requestDevice` (the adapter is invalidated after). */
   adapter: { vendor: string; architecture: string; device: string; description: string };

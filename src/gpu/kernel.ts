@@ -43,8 +43,11 @@ export type Defines = Readonly<Record<string, number | boolean>>;
 export interface KernelSpec<B extends string = string, U extends string = string> {
   /** File name in `shaders/` without `.wgsl`. */
   readonly name: string;
+  /** Storage bindings in binding order (binding 0 is the uniform block). */
   readonly bindings: Readonly<Record<B, BindingType>>;
+  /** Uniform fields in order. */
   readonly uniforms: Readonly<Record<U, UniformType>>;
+  /** `@workgroup_size`, available to the WGSL as WG_X, WG_Y, WG_Z. */
   readonly workgroupSize: readonly [number, number?, number?];
 }
 

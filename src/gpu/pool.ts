@@ -21,8 +21,11 @@ export function bucketSize(bytes: number): number {
 
 /** A pooled buffer with the id the bind-group cache keys on. */
 export interface PooledBuffer {
+  /** The WebGPU buffer. */
   readonly buffer: GPUBuffer;
+  /** Its size in bytes (a bucket size). */
   readonly size: number;
+  /** Unique id (bind groups are cached by buffer ids). */
   readonly id: number;
   /** Number of the command batch that last bound it (see Runtime). */
   lastBatch: number;
@@ -30,9 +33,13 @@ export interface PooledBuffer {
 
 /** Byte counts reported by {@link BufferPool.stats}. */
 export interface PoolStats {
+  /** Bytes of buffers owned by live tensors. */
   liveBytes: number;
+  /** Buffers owned by live tensors. */
   liveBuffers: number;
+  /** Bytes of free buffers kept for reuse. */
   pooledBytes: number;
+  /** Free buffers kept for reuse. */
   pooledBuffers: number;
 }
 
@@ -45,6 +52,7 @@ export class BufferPool {
   #pooledBytes = 0;
   #pooled = 0;
 
+  /** A pool on `device`; no buffer may exceed `maxBinding` bytes. */
   constructor(readonly device: GPUDevice, readonly maxBinding: number) {}
 
   /** A buffer of at least `bytes` bytes (contents undefined). */
@@ -96,6 +104,7 @@ export class BufferPool {
     return ids;
   }
 
+  /** Live and pooled byte and buffer counts. */
   stats(): PoolStats {
     return {
       liveBytes: this.#liveBytes,

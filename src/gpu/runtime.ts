@@ -33,24 +33,33 @@ const MAX_WATCHED = 16384;
 export interface DispatchArgs {
   /** Storage buffers by binding name. */
   buffers: Readonly<Record<string, PooledBuffer>>;
+  /** Uniform values by field name. */
   uniforms: Readonly<Record<string, number | readonly number[]>>;
   /** Workgroup counts. A 1-D count above 65535 is folded into (x, y); see `linear_id`. */
   workgroups: readonly [number, number?, number?];
+  /** Compile-time constants (part of the pipeline cache key). */
   defines?: Defines;
 }
 
 /** Runtime statistics (cumulative). */
 export interface RuntimeStats {
+  /** Command buffers submitted. */
   submits: number;
+  /** Kernel dispatches recorded. */
   dispatches: number;
+  /** Pipelines compiled. */
   pipelines: number;
+  /** Dispatches that reused a cached bind group. */
   bindGroupHits: number;
+  /** Bind groups created. */
   bindGroupMisses: number;
 }
 
 /** The WebGPU runtime. Create it with {@link Runtime.create}. */
 export class Runtime {
+  /** The buffer pool of this device. */
   readonly pool: BufferPool;
+  /** Cumulative counters. */
   readonly stats: RuntimeStats = {
     submits: 0,
     dispatches: 0,
@@ -84,6 +93,7 @@ export class Runtime {
   #flags: PooledBuffer | null = null;
   #watched: string[] = [];
 
+  /** Use {@link Runtime.create}. */
   private constructor(readonly gpu: AcquiredDevice) {
     const device = gpu.device;
     this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
@@ -103,6 +113,7 @@ export class Runtime {
     return new Runtime(await acquireDevice(opts));
   }
 
+  /** The WebGPU device. */
   get device(): GPUDevice {
     return this.gpu.device;
   }

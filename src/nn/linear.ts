@@ -29,7 +29,9 @@ export function activate(x: Tensor<"f32">, act: Activation): Tensor<"f32"> {
 
 /** y = x·Wᵀ + b, with W stored [out, in] as in PyTorch (so weights interchange as is). */
 export class Linear extends Module {
+  /** Weight, [out, in]. */
   readonly weight: Tensor<"f32">;
+  /** Bias, [out], or null. */
   readonly bias: Tensor<"f32"> | null;
 
   /** PyTorch's default init: U(−1/√in, 1/√in) for weight and bias. */
@@ -55,8 +57,10 @@ export class Linear extends Module {
 
 /** A stack of Linear layers with an activation between them (none after the last). */
 export class MLP extends Module {
+  /** The Linear layers in order. */
   readonly layers: Linear[];
 
+  /** Layers of sizes[0] → sizes[1] → … with `act` between them. */
   constructor(sizes: readonly number[], readonly act: Activation = "relu", seed = 0) {
     super();
     if (sizes.length < 2) throw new Error("wgrec MLP: give at least input and output sizes");

@@ -38,6 +38,7 @@ export abstract class Optimizer {
   /** Steps taken. */
   steps = 0;
 
+  /** An optimizer of `params` with learning rate `lr`. */
   constructor(readonly params: readonly Tensor<"f32">[], lr: number) {
     this.lr = lr;
   }
@@ -68,12 +69,16 @@ function slot(slots: (Tensor<"f32"> | null)[], i: number, p: Tensor<"f32">): Ten
 
 /** SGD with optional momentum, Nesterov and L2 weight decay (torch.optim.SGD semantics). */
 export class SGD extends Optimizer {
+  /** Momentum factor μ. */
   readonly momentum: number;
+  /** L2 weight decay. */
   readonly weightDecay: number;
+  /** Nesterov momentum. */
   readonly nesterov: boolean;
   #vel: (Tensor<"f32"> | null)[];
   #dummy: Tensor<"f32"> | null = null;
 
+  /** SGD over `params`. */
   constructor(
     params: readonly Tensor<"f32">[],
     opts: { lr: number; momentum?: number; weightDecay?: number; nesterov?: boolean },
@@ -85,6 +90,7 @@ export class SGD extends Optimizer {
     this.#vel = params.map(() => null);
   }
 
+  /** Applies one update. */
   step(): void {
     this.steps++;
     this.params.forEach((p, i) => {
@@ -107,12 +113,14 @@ export class SGD extends Optimizer {
     });
   }
 
+  /** Named state tensors. */
   state(): Map<string, Tensor<"f32">> {
     const s = new Map<string, Tensor<"f32">>();
     this.#vel.forEach((v, i) => v && s.set(`momentum.${i}`, v));
     return s;
   }
 
+  /** Frees the state. */
   override dispose(): void {
     super.dispose();
     this.#dummy?.dispose();
@@ -121,24 +129,35 @@ export class SGD extends Optimizer {
 
 /** Adam options. */
 export interface AdamOptions {
+  /** Learning rate. */
   lr: number;
+  /** First-moment decay (0.9). */
   beta1?: number;
+  /** Second-moment decay (0.999). */
   beta2?: number;
+  /** Denominator term (1e-8). */
   eps?: number;
+  /** Weight decay (Adam: L2 in the gradient; AdamW: decoupled). */
   weightDecay?: number;
 }
 
 /** Adam (L2 weight decay folded into the gradient, torch.optim.Adam semantics). */
 export class Adam extends Optimizer {
+  /** First-moment decay. */
   readonly beta1: number;
+  /** Second-moment decay. */
   readonly beta2: number;
+  /** Denominator term. */
   readonly eps: number;
+  /** Weight decay. */
   readonly weightDecay: number;
+  /** Decoupled (AdamW) decay. */
   protected decoupled = false;
   #m: (Tensor<"f32"> | null)[];
   #v: (Tensor<"f32"> | null)[];
   #t: number[];
 
+  /** Adam over `params`. */
   constructor(params: readonly Tensor<"f32">[], opts: AdamOptions) {
     super(params, opts.lr);
     this.beta1 = opts.beta1 ?? 0.9;
@@ -150,6 +169,7 @@ export class Adam extends Optimizer {
     this.#t = params.map(() => 0);
   }
 
+  /** Applies one update. */
   step(): void {
     this.steps++;
     this.params.forEach((p, i) => {
@@ -179,6 +199,7 @@ export class Adam extends Optimizer {
     });
   }
 
+  /** Named state tensors. */
   state(): Map<string, Tensor<"f32">> {
     const s = new Map<string, Tensor<"f32">>();
     this.#m.forEach((m, i) => m && s.set(`m.${i}`, m));
@@ -208,6 +229,7 @@ export class Adam extends Optimizer {
 
 /** AdamW: decoupled weight decay (torch.optim.AdamW semantics; default decay 0.01). */
 export class AdamW extends Adam {
+  /** AdamW over `params`. */
   constructor(params: readonly Tensor<"f32">[], opts: AdamOptions) {
     super(params, { ...opts, weightDecay: opts.weightDecay ?? 0.01 });
     this.decoupled = true;
