@@ -78,6 +78,7 @@ export class Runtime {
   #pass: GPUComputePassEncoder | null = null;
   #pending = 0;
   #pipelines = new Map<string, GPUComputePipeline>();
+  #bySpec = new WeakMap<KernelSpec, Map<string, GPUComputePipeline>>();
   #layouts = new Map<string, GPUBindGroupLayout>();
   #bindGroups = new Map<string, GPUBindGroup>();
   #arena: GPUBuffer;
@@ -160,10 +161,20 @@ export class Runtime {
     return layout;
   }
 
-  /** The pipeline for a spec and defines, cached by its full source text. */
+  /**
+   * The pipeline for a spec and defines, cached by its full source text. A per-spec map keyed
+   * by the defines sits in front, so a dispatch does not rebuild the source to look it up.
+   */
   pipeline(spec: KernelSpec, defines: Defines = {}): GPUComputePipeline {
+    let bySpec = this.#bySpec.get(spec);
+    if (!bySpec) this.#bySpec.set(spec, bySpec = new Map());
+    let dkey = "";
+    for (const k in defines) dkey += `${k}=${defines[k]};`;
+    const hit = bySpec.get(dkey);
+    if (hit) return hit;
     const code = kernelSource(spec, defines);
     let p = this.#pipelines.get(code);
+    if (p) bySpec.set(dkey, p);
     if (!p) {
       const module = this.device.createShaderModule({ code, label: spec.name });
       p = this.device.createComputePipeline({
@@ -172,6 +183,7 @@ export class Runtime {
         compute: { module, entryPoint: "main" },
       });
       this.#pipelines.set(code, p);
+      bySpec.set(dkey, p);
       this.stats.pipelines++;
     }
     return p;
