@@ -57,6 +57,17 @@ export abstract class Optimizer {
   /** Named state tensors (for checkpoints), e.g. `m.3` for parameter 3's first moment. */
   abstract state(): Map<string, Tensor<"f32">>;
 
+  /** Scalar state for checkpoints (step counts), as JSON-able numbers. */
+  counters(): number[] {
+    return [this.steps];
+  }
+
+  /**
+   * Restores what {@link state} and {@link counters} returned. The optimizer takes ownership
+   * of the given tensors.
+   */
+  abstract loadState(state: Map<string, Tensor<"f32">>, counters: readonly number[]): void;
+
   /** Frees the state. */
   dispose(): void {
     for (const t of this.state().values()) t.dispose();
@@ -118,6 +129,18 @@ export class SGD extends Optimizer {
     const s = new Map<string, Tensor<"f32">>();
     this.#vel.forEach((v, i) => v && s.set(`momentum.${i}`, v));
     return s;
+  }
+
+  /** Restores velocities saved from {@link state}. */
+  loadState(state: Map<string, Tensor<"f32">>, counters: readonly number[]): void {
+    this.steps = counters[0] ?? 0;
+    this.params.forEach((_, i) => {
+      const t = state.get(`momentum.${i}`);
+      if (t) {
+        this.#vel[i]?.dispose();
+        this.#vel[i] = keep(t);
+      }
+    });
   }
 
   /** Frees the state. */
@@ -207,13 +230,14 @@ export class Adam extends Optimizer {
     return s;
   }
 
-  /** Per-parameter step counts (checkpoint state). */
-  get stepCounts(): readonly number[] {
-    return this.#t;
+  /** The optimizer's step count, then each parameter's. */
+  override counters(): number[] {
+    return [this.steps, ...this.#t];
   }
 
-  /** Restores state saved from {@link state} and {@link stepCounts}. */
-  loadState(state: Map<string, Tensor<"f32">>, stepCounts: readonly number[]): void {
+  /** Restores moments and step counts saved from {@link state} and {@link counters}. */
+  loadState(state: Map<string, Tensor<"f32">>, counters: readonly number[]): void {
+    this.steps = counters[0] ?? 0;
     this.params.forEach((_, i) => {
       for (const [k, arr] of [["m", this.#m], ["v", this.#v]] as const) {
         const t = state.get(`${k}.${i}`);
@@ -222,7 +246,7 @@ export class Adam extends Optimizer {
           arr[i] = keep(t);
         }
       }
-      this.#t[i] = stepCounts[i] ?? 0;
+      this.#t[i] = counters[i + 1] ?? 0;
     });
   }
 }
