@@ -7,6 +7,7 @@ fn op(a: f32, b: f32) -> f32 {
     case 2: { return a * b; }
     case 3: { return a / b; }
     case 4: {
+      if (b == 0.0) { return 1.0; } // x^0 = 1 even at 0 (WGSL's pow(0, 0) is undefined)
       let r = pow(abs(a), b);
       if (a >= 0.0) { return r; }
       if (fract(b) != 0.0) { return bitcast<f32>(0x7fc00000u); }

@@ -15,6 +15,7 @@ fn sigmoid_safe(x: f32) -> f32 {
   return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
 }
 fn pow_real(x: f32, a: f32) -> f32 {
+  if (a == 0.0) { return 1.0; } // x^0 = 1 even at 0 (WGSL's pow(0, 0) is undefined)
   let r = pow(abs(x), a);
   if (x >= 0.0) { return r; }
   if (fract(a) != 0.0) { return bitcast<f32>(0x7fc00000u); } // NaN, as in PyTorch

@@ -26,6 +26,7 @@ fn df(x: f32, y: f32) -> f32 {
     case 10: { return u.alpha; }
     case 11: {
       // x^(α-1) = y / x away from 0; at 0 it is 0 (α > 1), 1 (α = 1) or Inf (α < 1).
+      if (u.alpha == 0.0) { return 0.0; } // x^0 is constant
       if (x != 0.0) { return u.alpha * y / x; }
       if (u.alpha == 1.0) { return 1.0; }
       return select(bitcast<f32>(0x7f800000u), 0.0, u.alpha > 1.0);

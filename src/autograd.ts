@@ -12,6 +12,15 @@ import { fmt, keep, ones, type Tensor, zeros } from "./tensor.ts";
 import { add, binaryGrad, scale, unaryGrad } from "./ops/elementwise.ts";
 import { sumGrad } from "./ops/reduce.ts";
 import { matmulGrad } from "./ops/matmul.ts";
+import { bprGrad, infonceGrad, sampledSoftmaxGrad } from "./ops/losses.ts";
+import { attentionGrad } from "./ops/attention.ts";
+import { codeLookupGrad } from "./ops/vq.ts";
+import { logSumExpGrad, softmaxGrad } from "./ops/softmax.ts";
+import { layerNormGrad } from "./ops/layernorm.ts";
+import { maxGrad } from "./ops/minmax.ts";
+import { maskedFillGrad, whereGrad } from "./ops/where.ts";
+import { gatherGrad, scatterAddGrad } from "./ops/gather.ts";
+import { spmmGrad } from "./ops/sparse.ts";
 import { broadcastToGrad, concatGrad, permuteGrad, reshapeGrad, sliceGrad } from "./ops/shape.ts";
 
 /** A gradient rule: one gradient (or null) per input, given the output's gradient. */
@@ -32,6 +41,21 @@ const rules: { readonly [K in OpKind]: GradRule<K> } = {
   slice: sliceGrad,
   concat: concatGrad,
   broadcastTo: broadcastToGrad,
+  infonce: infonceGrad,
+  sampledSoftmax: sampledSoftmaxGrad,
+  bpr: bprGrad,
+  attention: attentionGrad,
+  codeLookup: codeLookupGrad,
+  softmax: softmaxGrad,
+  logSumExp: logSumExpGrad,
+  layerNorm: layerNormGrad,
+  max: maxGrad,
+  min: maxGrad,
+  where: whereGrad,
+  maskedFill: maskedFillGrad,
+  gather: gatherGrad,
+  scatterAdd: scatterAddGrad,
+  spmm: spmmGrad,
 };
 
 function applyRule<K extends OpKind>(node: Node<K>, gy: Tensor<"f32">, y: Tensor) {

@@ -54,7 +54,8 @@ export function matmulShape(a: Tensor, b: Tensor, transA: boolean, transB: boole
         ` do not fit (inner dims ${k} vs ${k2}, batches ${batchA} vs ${batchB})`,
     );
   }
-  const batch = Math.max(batchA, batchB);
+  // Broadcast rule: a batch of 1 takes the other side's (which may be 0, an empty batch).
+  const batch = batchA === 1 ? batchB : batchA;
   const out = a.rank === 3 || b.rank === 3 ? [batch, m, n] : [m, n];
   return { m, n, k, batch, batchA, batchB, out };
 }

@@ -6,7 +6,7 @@
 
 import { kernel } from "../gpu/kernel.ts";
 import { type Node, record } from "../graph.ts";
-import { fmt, type Shape, type Tensor } from "../tensor.ts";
+import { fmt, runtime, type Shape, type Tensor } from "../tensor.ts";
 import { expectDtype, groups, launch, normAxis, output } from "./common.ts";
 import { broadcastTo, reshape } from "./shape.ts";
 import { scale as scaleTensor } from "./elementwise.ts";
@@ -92,7 +92,12 @@ function sumRaw(x: Tensor<"f32">, axes: number[], keepDims: boolean, s: number):
     if (last && last[1] === a) last[1] = a + 1;
     else runs.push([a, a + 1]);
   }
-  if (runs.length === 0) return reshape(cur, outShape) as Tensor<"f32">;
+  if (runs.length === 0) {
+    // Nothing to reduce: still a new tensor (returning x would give x a node pointing to itself).
+    const out = output("sum", outShape, "f32");
+    runtime().copy(x.buffer, 0, out.buffer, 0, x.size * 4);
+    return out;
+  }
   for (let r = runs.length - 1; r >= 0; r--) {
     const [lo, hi] = runs[r];
     const merged = [...shape.slice(0, lo), shape.slice(lo, hi).reduce((a, b) => a * b, 1)];

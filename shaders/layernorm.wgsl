@@ -1,0 +1,66 @@
+// Layer norm over rows of length u.n (the last axis): y = (x − mean) · rstd · γ + β with
+// rstd = 1 / sqrt(var + eps), var the biased variance, computed in two passes (mean first, then
+// Σ (x − mean)², which keeps precision when |mean| ≫ std). Saves stats[2·row] = mean,
+// stats[2·row + 1] = rstd for the backward. GAMMA / BETA: whether γ / β are given.
+// SMALL (short rows): one invocation per row; otherwise one workgroup per row.
+var<workgroup> sh: array<f32, WG_X>;
+
+fn wg_sum(lid: u32, v: f32) -> f32 {
+  sh[lid] = v;
+  workgroupBarrier();
+  for (var s = WG_X / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { sh[lid] = sh[lid] + sh[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = sh[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn sum_x(base: u32, start: u32, step: u32) -> f32 {
+  var acc = 0.0;
+  for (var c = start; c < u.n; c += step) { acc += x[base + c]; }
+  return acc;
+}
+
+fn sum_sq(base: u32, mean: f32, start: u32, step: u32) -> f32 {
+  var acc = 0.0;
+  for (var c = start; c < u.n; c += step) {
+    let d = x[base + c] - mean;
+    acc += d * d;
+  }
+  return acc;
+}
+
+fn finish(row: u32, mean: f32, rstd: f32, start: u32, step: u32) {
+  let base = row * u.n;
+  for (var c = start; c < u.n; c += step) {
+    var v = (x[base + c] - mean) * rstd;
+    if (GAMMA) { v = v * gamma[c]; }
+    if (BETA) { v = v + beta[c]; }
+    y[base + c] = v;
+  }
+  if (start == 0u) {
+    stats[2u * row] = mean;
+    stats[2u * row + 1u] = rstd;
+  }
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let nf = f32(u.n);
+  if (SMALL) {
+    let row = linear_id(wid, nwg, lid);
+    if (row >= u.rows) { return; }
+    let mean = sum_x(row * u.n, 0u, 1u) / nf;
+    let rstd = 1.0 / sqrt(sum_sq(row * u.n, mean, 0u, 1u) / nf + u.eps);
+    finish(row, mean, rstd, 0u, 1u);
+    return;
+  }
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= u.rows) { return; }
+  let mean = wg_sum(lid, sum_x(row * u.n, lid, WG_X)) / nf;
+  let rstd = 1.0 / sqrt(wg_sum(lid, sum_sq(row * u.n, mean, lid, WG_X)) / nf + u.eps);
+  finish(row, mean, rstd, lid, WG_X);
+}
