@@ -18,7 +18,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (!bad && m > 0.0) {
     for (var t = 0u; t < u.d; t++) { let v = x[o + t] / m; ss += v * v; }
   }
-  var inv = 0.0;
-  if (ss > 0.0) { inv = 1.0 / (m * sqrt(ss)); }
-  for (var t = 0u; t < u.d; t++) { out[o + t] = select(x[o + t] * inv, 0.0, inv == 0.0); }
+  // Divide (not multiply by 1/norm): a row that is a multiple of a unit vector stays exact.
+  let norm = m * sqrt(ss);
+  for (var t = 0u; t < u.d; t++) { out[o + t] = select(x[o + t] / norm, 0.0, !(ss > 0.0)); }
 }

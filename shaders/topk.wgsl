@@ -40,13 +40,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (i >= 0) { lk[n] = key_of(vals[row * k + j]); li[n] = u32(i); n++; }
     }
   }
+  var tk = lk[k - 1u];
+  var ti = li[k - 1u];
   for (var c = lid; c < u.len; c += WG_X) {
     let v = x[row * u.len + c];
     if ((bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u) { continue; } // NaN
     let gc = u.col_off + c;
     if (EXCL_DIAG && gc == u.row_off + row) { continue; }
     let key = key_of(v);
-    if (n == k && !better(key, gc, lk[k - 1u], li[k - 1u])) { continue; }
+    // (tk, ti): the current k-th entry, kept in registers (most candidates stop here).
+    if (n == k && !better(key, gc, tk, ti)) { continue; }
     if (n < k) { n++; }
     var p = n - 1u;
     while (p > 0u && better(key, gc, lk[p - 1u], li[p - 1u])) {
@@ -56,6 +59,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     lk[p] = key;
     li[p] = gc;
+    tk = lk[k - 1u];
+    ti = li[k - 1u];
   }
   for (var j = 0u; j < KC; j++) { sk[lid * KC + j] = lk[j]; si[lid * KC + j] = li[j]; }
   workgroupBarrier();

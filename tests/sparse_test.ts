@@ -1,6 +1,7 @@
 // Sparse matrices: CSR construction and GPU transposes, spmm forward/backward against dense
 // CPU references, the normalised bipartite adjacency and the item–item kNN graph (tiled vs
 // untiled, every normalisation), and id validation.
+// deno-lint-ignore no-import-prefix -- the project has no import map for test-only deps
 import fc from "npm:fast-check@3";
 import {
   backward,
@@ -288,6 +289,10 @@ gpuTest("knnGraph: top-k cosine graph with every weighting and normalisation", a
       fc.integer({ min: 0, max: 1e6 }),
       async (n, d, k, norm, binary, excludeSelf, seed) => {
         const x = randArray(n * d, seed);
+        // Duplicated rows: exact ties, broken towards the lower id.
+        for (let i = 1; i < n; i += 3) {
+          x.copyWithin(i * d, 0, d);
+        }
         const g = scoped(() =>
           knnGraph(tensor(x, [n, d]), k, {
             norm: norm as "sym",

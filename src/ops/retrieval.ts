@@ -17,7 +17,7 @@ import { kernel } from "../gpu/kernel.ts";
 import { noGrad } from "../graph.ts";
 import { fmt, randNormal, runtime, type Tensor, tensor } from "../tensor.ts";
 import { expectDtype, groups, launch, output } from "./common.ts";
-import { neg } from "./elementwise.ts";
+import { affine } from "./elementwise.ts";
 import { indexGuard, watchIndexGuard } from "./index_check.ts";
 import { tiledTopK, type TopK } from "./topk.ts";
 
@@ -160,7 +160,8 @@ export function hammingTopK(
       });
       return out;
     }, { colBlock: opts.dbChunk, rowBlock: opts.queryChunk });
-    const distances = neg(top.values);
+    // −1·s + 0, not −s: a distance of 0 comes out as +0.
+    const distances = affine(top.values, -1, 0);
     top.values.dispose();
     return { indices: top.indices, distances };
   });
