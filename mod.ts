@@ -18,6 +18,7 @@ export * from "./src/ops/elementwise.ts";
 export * from "./src/ops/reduce.ts";
 export * from "./src/ops/shape.ts";
 export * from "./src/ops/matmul.ts";
+export * from "./src/ops/matmul_select.ts";
 export * from "./src/ops/losses.ts";
 export * from "./src/ops/vq.ts";
 export * from "./src/ops/softmax.ts";

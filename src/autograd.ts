@@ -11,7 +11,7 @@ import { type Node, noGrad, type OpKind } from "./graph.ts";
 import { fmt, keep, ones, type Tensor, zeros } from "./tensor.ts";
 import { add, binaryGrad, scale, unaryGrad } from "./ops/elementwise.ts";
 import { sumGrad } from "./ops/reduce.ts";
-import { matmulGrad } from "./ops/matmul.ts";
+import { linearGrad, matmulGrad } from "./ops/matmul.ts";
 import { bprGrad, infonceGrad, sampledSoftmaxGrad } from "./ops/losses.ts";
 import { attentionGrad } from "./ops/attention.ts";
 import { codeLookupGrad } from "./ops/vq.ts";
@@ -35,6 +35,7 @@ const rules: { readonly [K in OpKind]: GradRule<K> } = {
   unary: (n, gy, y) => unaryGrad(n, gy, y),
   binary: (n, gy, y) => binaryGrad(n, gy, y),
   matmul: matmulGrad,
+  linear: linearGrad,
   sum: sumGrad,
   permute: permuteGrad,
   reshape: reshapeGrad,

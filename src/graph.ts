@@ -48,6 +48,8 @@ export interface OpAttrs {
   binary: { op: BinaryOp };
   /** Batched matmul with transposed operands. */
   matmul: { transA: boolean; transB: boolean };
+  /** Fused x·wᵀ + b with an activation (src/ops/matmul.ts `linear`). */
+  linear: { act: "none" | "relu" | "gelu" | "tanh" | "sigmoid" };
   /** `scale` turns the sum into a mean. */
   sum: { axes: number[]; keepDims: boolean; scale?: number };
   /** Axis permutation. */

@@ -28,7 +28,10 @@ export type BindingType =
   | "i32 rw"
   | "u32 rw"
   | "atomic<u32> rw"
-  | "atomic<i32> rw";
+  | "atomic<i32> rw"
+  // vec4 views (16-byte loads/stores; bind the same buffer as an f32 binding too if needed).
+  | "vec4<f32>"
+  | "vec4<f32> rw";
 
 /**
  * Uniform field types. `u32x8`/`i32x8` are eight values stored as `array<vec4<u32>, 2>`
