@@ -37,6 +37,7 @@ export { Rng } from "./src/random.ts";
 export * from "./src/nn/module.ts";
 export * from "./src/nn/linear.ts";
 export * from "./src/nn/optim.ts";
+export * from "./src/nn/vq.ts";
 export * from "./src/ops/attention.ts";
 export * from "./src/nn/serialize.ts";
 export * from "./src/ops/index_check.ts";

@@ -1,7 +1,7 @@
 /**
- * Nearest-code search throughput: wgrec's fused kernel (`nearestCode`), the unfused path
- * (`matmul` + row argmin, `nearestCodeUnfused`) and tfjs-webgpu (`matMul` + `argMin`) on the
- * same adapter, all computing argmin_k ‖e_k‖² − 2·x·e_k and reading the indices back.
+ * Nearest-code search throughput: wgrec's fused kernels (`nearestCode`, default choice and
+ * tiled), the unfused path (`matmul` + row argmin, `nearestCodeUnfused`) and tfjs-webgpu
+ * (`matMul` + `argMin`) on the same adapter, all computing argmin_k ‖e_k‖² − 2·x·e_k and reading the indices back.
  *
  * `deno bench -A bench/vq_bench.ts` runs a small case through Deno.bench.
  * `deno run -A bench/vq_bench.ts [--write]` runs the sweep N ≤ 65,536, M ∈ {256, 1024, 4096},
@@ -26,7 +26,8 @@ await init();
 await tf.setBackend("webgpu");
 await tf.ready();
 
-type Method = "fused" | "unfused" | "tfjs";
+const METHODS = ["fused", "tiled", "unfused", "tfjs"] as const;
+type Method = typeof METHODS[number];
 
 /** Inputs of one case on both libraries (same values). */
 interface Case {
@@ -68,7 +69,9 @@ async function run(c: Case, method: Method): Promise<Int32Array> {
   }
   let out!: Int32Array;
   await tidy(async () => {
-    const codes = method === "fused" ? nearestCode(c.x, c.e).codes : nearestCodeUnfused(c.x, c.e);
+    const codes = method === "unfused"
+      ? nearestCodeUnfused(c.x, c.e)
+      : nearestCode(c.x, c.e, { kernel: method === "tiled" ? "tiled" : "auto" }).codes;
     out = await codes.read();
   });
   return out;
@@ -83,7 +86,7 @@ async function timeRun(c: Case, method: Method): Promise<{ ms: number; idx: Int3
 
 // --- Deno.bench: a small case ---------------------------------------------------------
 const small = await makeCase(4096, 256, 64);
-for (const method of ["fused", "unfused", "tfjs"] as const) {
+for (const method of METHODS) {
   Deno.bench({
     name: `nearest code N=4096 M=256 d=64 ${method}`,
     group: "vq",
@@ -125,7 +128,7 @@ if (import.meta.main) {
     .filter(Boolean).join(" / ") || "unknown";
   console.log(`adapter: ${adapterDesc}`);
   // Warm-up: pipeline compilation for every method.
-  for (const method of ["fused", "unfused", "tfjs"] as const) await run(small, method);
+  for (const method of METHODS) await run(small, method);
   const rows: Row[] = [];
   // 65536 · 256 · 64 multiply-adds: the first case runs at full N; larger M·d get fewer rows.
   for (const [n, m, d] of sweepSizes(65536 * 256 * 64)) {
@@ -133,7 +136,7 @@ if (import.meta.main) {
     const ms = {} as Record<Method, number>;
     const agree = {} as Record<Method, number>;
     let ref: Int32Array | null = null;
-    for (const method of ["fused", "unfused", "tfjs"] as const) {
+    for (const method of METHODS) {
       let best = Infinity;
       let idx!: Int32Array;
       for (let r = 0; r < reps; r++) {
@@ -153,7 +156,7 @@ if (import.meta.main) {
     rows.push({ n, m, d, ms, vectorsPerSec: vps, agree });
     console.log(
       `N=${n} M=${m} d=${d}: ` +
-        (["fused", "unfused", "tfjs"] as const).map((k) =>
+        METHODS.map((k) =>
           `${k} ${ms[k].toFixed(0)} ms (${vps[k].toFixed(0)} vec/s, agree ${agree[k].toFixed(4)})`
         ).join(", "),
     );
@@ -161,7 +164,31 @@ if (import.meta.main) {
   }
   if (write) {
     const when = new Date().toISOString();
-    const json = { adapter: adapterDesc, date: when, repetitions: reps, timing: "best of", rows };
+    // Which matmul the unfused path ran: the last commit of src/ops/matmul.ts, and whether
+    // the working tree differed from it.
+    const git = async (...args: string[]) =>
+      new TextDecoder().decode((await new Deno.Command("git", { args }).output()).stdout).trim();
+    const matmulRev = await git("log", "-1", "--format=%h", "--", "src/ops/matmul.ts");
+    const dirty = (await git(
+      "status",
+      "--porcelain",
+      "--",
+      "src/ops/matmul.ts",
+      "src/ops/matmul_select.ts",
+      "shaders/matmul_regblock.wgsl",
+      "shaders/matmul_tiled.wgsl",
+    )).length > 0;
+    const matmulDesc = `src/ops/matmul.ts at ${matmulRev}${
+      dirty ? " (with uncommitted changes)" : ""
+    }`;
+    const json = {
+      adapter: adapterDesc,
+      date: when,
+      repetitions: reps,
+      timing: "best of",
+      matmul: matmulDesc,
+      rows,
+    };
     const dir = new URL("./results/", import.meta.url);
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(new URL("vq.json", dir), JSON.stringify(json, null, 2) + "\n");
@@ -172,21 +199,26 @@ if (import.meta.main) {
       "",
       "argmin_k ‖e_k‖² − 2·x·e_k for N random normal vectors against M codes of dimension d;",
       "each run ends with the N indices read back to the host. Best of " + reps + " runs after",
-      "a warm-up. fused = `nearestCode` (tiled dot products + argmin, no N×M matrix);",
-      "unfused = `nearestCodeUnfused` (`matmul` N×M then a row-argmin kernel);",
+      "a warm-up. fused = `nearestCode` with its default kernel choice, which on a CPU-backed",
+      "adapter is `vq_nearest_rb.wgsl` (register-blocked dot products + running argmin, no N×M",
+      "matrix); fused (tiled) = the same search with the workgroup-memory kernel meant for",
+      'hardware GPUs (`kernel: "tiled"`);',
+      "unfused = `nearestCodeUnfused` (`matmul` N×M then a row-argmin kernel; " +
+      `${matmulDesc});`,
       "tfjs = tfjs-webgpu 4.22 `argMin(sub(‖e‖², 2·matMul(x, eᵀ)))` on the same adapter.",
       "N is 65,536 for M=256, d=64 and reduced for larger M·d so one run is ~1.07 G",
       "multiply-adds (the adapter is a software rasterizer on a shared 2-core machine).",
       "agree = fraction of rows whose index equals the fused kernel's (float rounding can flip",
       "near-ties between the paths).",
       "",
-      "| N | M | d | fused vec/s | unfused vec/s | tfjs vec/s | fused ms | unfused ms | tfjs ms | agree unfused / tfjs |",
-      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+      "| N | M | d | " + METHODS.map((k) => `${k} vec/s`).join(" | ") + " | " +
+      METHODS.map((k) => `${k} ms`).join(" | ") + " | agree tiled / unfused / tfjs |",
+      "|---:|---:|---:|" + "---:|".repeat(2 * METHODS.length) + "---|",
       ...rows.map((r) =>
-        `| ${r.n} | ${r.m} | ${r.d} | ${r.vectorsPerSec.fused.toFixed(0)} | ` +
-        `${r.vectorsPerSec.unfused.toFixed(0)} | ${r.vectorsPerSec.tfjs.toFixed(0)} | ` +
-        `${r.ms.fused.toFixed(0)} | ${r.ms.unfused.toFixed(0)} | ${r.ms.tfjs.toFixed(0)} | ` +
-        `${r.agree.unfused.toFixed(4)} / ${r.agree.tfjs.toFixed(4)} |`
+        `| ${r.n} | ${r.m} | ${r.d} | ` +
+        METHODS.map((k) => r.vectorsPerSec[k].toFixed(0)).join(" | ") + " | " +
+        METHODS.map((k) => r.ms[k].toFixed(0)).join(" | ") + " | " +
+        [r.agree.tiled, r.agree.unfused, r.agree.tfjs].map((v) => v.toFixed(4)).join(" / ") + " |"
       ),
       "",
     ];

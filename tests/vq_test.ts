@@ -127,14 +127,16 @@ gpuTest("nearestCode: L2 and cosine match the CPU reference on odd shapes", asyn
       fc.integer({ min: 1, max: 140 }),
       dims,
       fc.constantFrom("l2" as const, "cosine" as const),
+      fc.constantFrom("tiled" as const, "regblock" as const),
       fc.integer({ min: 0, max: 1000 }),
-      async (n, m, d, metric, seed) => {
+      async (n, m, d, metric, kernel, seed) => {
         const x = randArray(n * d, seed);
         const cb = randArray(m * d, seed + 1);
         const [codes, dist] = await scoped(async () => {
           const r = nearestCode(tensor(x, [n, d]), tensor(cb, [m, d]), {
             metric,
             distances: true,
+            kernel,
           });
           return await readAll([r.codes, r.distances!]);
         });
@@ -146,7 +148,7 @@ gpuTest("nearestCode: L2 and cosine match the CPU reference on odd shapes", asyn
         }
       },
     ),
-    { numRuns: 14 },
+    { numRuns: 20 },
   );
 });
 
@@ -162,16 +164,21 @@ gpuTest("nearestCode: ties go to the lowest index (duplicates, equal norms)", as
     [1, 0, 0],
   ];
   const x = [[1, 1, 0], [0, 0, 0], [2, 2, 0], [0.5, 0, 0]];
+  // x=0: all L2 scores equal ‖e‖² = 1 for codes 0,2,3,5 → 0; cosine of 0 is 0 for all → 0.
+  // [0.5,0,0]: L2 → code 5 (distance 0.25 vs 1.25 for code 3); cosine → 5.
   for (const metric of ["l2", "cosine"] as const) {
-    const got = await scoped(() => nearestCode(tensor(x), tensor(cb), { metric }).codes.read());
-    // x=0: all L2 scores equal ‖e‖² = 1 for codes 0,2,3,5 → 0; cosine of 0 is 0 for all → 0.
-    // [0.5,0,0]: L2 → code 5 (distance 0.25 vs 1.25 for code 3); cosine → 5.
-    assert.deepEqual([...got], [1, 0, 1, 5], metric);
+    for (const kernel of ["tiled", "regblock"] as const) {
+      const got = await scoped(() =>
+        nearestCode(tensor(x), tensor(cb), { metric, kernel }).codes.read()
+      );
+      assert.deepEqual([...got], [1, 0, 1, 5], `${metric} ${kernel}`);
+    }
   }
-  // Every code duplicated 16, 64 and 128 places later (the same thread of the fused kernel
-  // sees both copies, in the same or the next 128-code tile) and 35 later (another thread):
-  // the first copy wins.
-  for (const gap of [16, 35, 64, 128]) {
+  // Every code duplicated 16, 64 and 128 places later (the same thread of the tiled kernel
+  // sees both copies, in the same or the next 128-code tile) and 35 later (another thread);
+  // the register-blocked kernel sees them in the same or a later 32-code chunk: the first
+  // copy wins. d = 3 and d = 8 take the scalar and the vec4 loads.
+  for (const [gap, d] of [[16, 3], [35, 3], [16, 8], [64, 8], [128, 8]]) {
     const nc = 16;
     const base = randArray(nc * d, 3 + gap);
     const m = gap + nc;
@@ -179,10 +186,12 @@ gpuTest("nearestCode: ties go to the lowest index (duplicates, equal norms)", as
     dup.set(base, 0);
     dup.set(base, gap * d);
     for (const metric of ["l2", "cosine"] as const) {
-      const got = await scoped(() =>
-        nearestCode(tensor(base, [nc, d]), tensor(dup, [m, d]), { metric }).codes.read()
-      );
-      assert.deepEqual([...got], [...Array(nc).keys()], `gap ${gap} ${metric}`);
+      for (const kernel of ["tiled", "regblock"] as const) {
+        const got = await scoped(() =>
+          nearestCode(tensor(base, [nc, d]), tensor(dup, [m, d]), { metric, kernel }).codes.read()
+        );
+        assert.deepEqual([...got], [...Array(nc).keys()], `gap ${gap} d ${d} ${metric} ${kernel}`);
+      }
     }
   }
 });
@@ -194,12 +203,13 @@ gpuTest("nearestCode: product sub-spaces match per-sub-space CPU search", async 
       fc.integer({ min: 1, max: 70 }),
       fc.integer({ min: 1, max: 9 }),
       fc.integer({ min: 1, max: 5 }),
+      fc.constantFrom("tiled" as const, "regblock" as const),
       fc.integer({ min: 0, max: 1000 }),
-      async (n, m, ds, nb, seed) => {
+      async (n, m, ds, nb, kernel, seed) => {
         const x = randArray(n * nb * ds, seed);
         const cb = randArray(nb * m * ds, seed + 7);
         const codes = await scoped(() =>
-          nearestCode(tensor(x, [n, nb * ds]), tensor(cb, [nb, m, ds])).codes.read()
+          nearestCode(tensor(x, [n, nb * ds]), tensor(cb, [nb, m, ds]), { kernel }).codes.read()
         );
         for (let i = 0; i < n; i++) {
           for (let b = 0; b < nb; b++) {

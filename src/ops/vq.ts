@@ -21,7 +21,7 @@ import { kernel } from "../gpu/kernel.ts";
 import { type Node, record } from "../graph.ts";
 import { fmt, type Tensor, zeros } from "../tensor.ts";
 import { expectDtype, groups, launch, output } from "./common.ts";
-import { matmul } from "./matmul.ts";
+import { currentAdapterClass, matmul } from "./matmul.ts";
 import { reshape } from "./shape.ts";
 
 /** Distance used to pick codes. */
@@ -32,6 +32,23 @@ const nearestK = kernel({
   bindings: { x: "f32", codes: "f32", enorm: "f32", xnorm: "f32", idx: "i32 rw", dist: "f32 rw" },
   uniforms: { n: "u32", m: "u32", d: "u32", nb: "u32", x_row: "u32", x_bat: "u32" },
   workgroupSize: [16, 16],
+});
+
+// x4 / e4 view the same buffers as x / codes as vec4 (read when every row is 16-byte aligned).
+const nearestRbK = kernel({
+  name: "vq_nearest_rb",
+  bindings: {
+    x: "f32",
+    x4: "vec4<f32>",
+    codes: "f32",
+    e4: "vec4<f32>",
+    enorm: "f32",
+    xnorm: "f32",
+    idx: "i32 rw",
+    dist: "f32 rw",
+  },
+  uniforms: { n: "u32", m: "u32", d: "u32", nb: "u32", x_row: "u32", x_bat: "u32" },
+  workgroupSize: [8],
 });
 
 const topkK = kernel({
@@ -199,6 +216,31 @@ export interface NearestOptions {
   metric?: VqMetric;
   /** Also return distances: ‖x − e‖² (L2) or 1 − cos (cosine). Default false. */
   distances?: boolean;
+  /**
+   * Fused kernel of {@link nearestCode}: "tiled" (workgroup-memory tiles, for hardware GPUs),
+   * "regblock" (register blocks, for CPU-backed adapters such as lavapipe) or "auto" (default:
+   * by adapter, as `matmul` does).
+   */
+  kernel?: "auto" | "tiled" | "regblock";
+}
+
+/** Smallest of 1, 2, 4, 8 covering `quads`, at most `cap`. */
+function quads(n: number, cap: number): number {
+  let q = 1;
+  while (q < cap && q < n) q *= 2;
+  return q;
+}
+
+/**
+ * Register-block shape of vq_nearest_rb: up to 16 rows × 16 codes per invocation, with fewer
+ * rows when that would leave fewer than 4 workgroups of 8 to share between CPU threads. (On
+ * lavapipe 32 × 32 blocks ran no faster here and took ~30 s to compile, 16 × 16 ~4 s.)
+ */
+export function nearestBlock(s: VqShape): { rm: number; rn: number } {
+  const rn = quads(Math.ceil(s.m / 4), 4);
+  let rm = quads(Math.ceil(s.n / 4), 4);
+  while (rm > 1 && Math.ceil(s.n / (4 * rm)) * s.nb < 32) rm /= 2;
+  return { rm, rn };
 }
 
 /** Result of a code search. */
@@ -230,19 +272,35 @@ export function nearestCode(
   const xn = wantDist ? rowNorms(x, s.n, s.nb, s.d, s.nb * s.d, cosine) : en;
   // An unused binding still needs its own buffer (writable bindings may not alias).
   const spare = output("vq spare", [1], "f32");
-  launch("nearestCode", nearestK, {
-    buffers: {
-      x: x.buffer,
-      codes: codebook.buffer,
-      enorm: en.buffer,
-      xnorm: xn.buffer,
-      idx: codes.buffer,
-      dist: (dist ?? spare).buffer,
-    },
-    uniforms: { n: s.n, m: s.m, d: s.d, nb: s.nb, x_row: s.nb * s.d, x_bat: s.d },
-    workgroups: [Math.ceil(s.n / 64), s.nb],
-    defines: { COSINE: cosine, DIST: wantDist },
-  }, dist ?? undefined);
+  const buffers = {
+    x: x.buffer,
+    x4: x.buffer,
+    codes: codebook.buffer,
+    e4: codebook.buffer,
+    enorm: en.buffer,
+    xnorm: xn.buffer,
+    idx: codes.buffer,
+    dist: (dist ?? spare).buffer,
+  };
+  const uniforms = { n: s.n, m: s.m, d: s.d, nb: s.nb, x_row: s.nb * s.d, x_bat: s.d };
+  const which = opts.kernel ?? "auto";
+  if (which === "regblock" || (which === "auto" && currentAdapterClass() === "software")) {
+    const vec = s.d % 4 === 0;
+    const { rm, rn } = nearestBlock(s);
+    launch("nearestCode", nearestRbK, {
+      buffers,
+      uniforms,
+      workgroups: [Math.ceil((Math.ceil(s.n / (4 * rm)) * s.nb) / 8)],
+      defines: { RM: rm, RN: rn, VEC: vec, KTAIL: s.d % 4 !== 0, COSINE: cosine, DIST: wantDist },
+    }, dist ?? undefined);
+  } else {
+    launch("nearestCode", nearestK, {
+      buffers,
+      uniforms,
+      workgroups: [Math.ceil(s.n / 64), s.nb],
+      defines: { COSINE: cosine, DIST: wantDist },
+    }, dist ?? undefined);
+  }
   if (xn !== en) xn.dispose();
   en.dispose();
   spare.dispose();
