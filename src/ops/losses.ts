@@ -4,7 +4,12 @@
  * - {@link infoNce}: in-batch InfoNCE (one-way or symmetric, optional L2 normalisation,
  *   fixed or learnable temperature, shared extra negatives, duplicate-id masking). Fused
  *   kernels (`shaders/infonce_*.wgsl`) stream over the negatives with an online log-sum-exp:
- *   the B×B (or B×M) logit matrix is never stored, so memory stays O(B·d).
+ *   the B×B (or B×M) logit matrix is never stored, so memory stays O(B·d). Two families:
+ *   register-blocked kernels (16 rows × 16 keys per invocation, `*_rb.wgsl`) on CPU adapters
+ *   when d % 4 = 0, and one-row-per-invocation kernels staging keys in workgroup memory
+ *   elsewhere. The backward recomputes the logits (one pass per input that needs a gradient),
+ *   as flash attention does; keys go through in blocks because llvmpipe ends an invocation
+ *   after 65535 loop iterations in total.
  * - {@link sampledSoftmaxLoss} (1 positive + K sampled negatives, optional log-q correction)
  *   and {@link bprLoss} (−log σ(s⁺ − s⁻)): fused forward and backward row kernels.
  * - {@link bceWithLogits}, {@link cosineSimilarity}, {@link cosineLoss},
@@ -31,6 +36,7 @@ import {
   sub,
 } from "./elementwise.ts";
 import { matmul } from "./matmul.ts";
+import { adapterClass } from "./matmul_select.ts";
 import { mean, reduceAxis, sum } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 
@@ -90,6 +96,77 @@ const bwdK = kernel({
   },
   workgroupSize: [ROWS_WG],
 });
+
+/** Invocations per workgroup of the register-blocked kernels (one 8-lane SIMD pass on llvmpipe). */
+const RB_WG = 8;
+/** Rows (and keys per step) of one invocation of the register-blocked kernels. */
+const RB_ROWS = 16;
+
+const fwdRbK = kernel({
+  name: "infonce_fwd_rb",
+  bindings: {
+    x4: "vec4<f32>",
+    k4: "vec4<f32>",
+    ids: "i32",
+    st: "f32 rw",
+    loss: "f32 rw",
+    state: "f32 rw",
+  },
+  uniforms: {
+    rows: "u32",
+    d4: "u32",
+    kb: "u32",
+    ke: "u32",
+    diag: "u32",
+    first: "u32",
+    last: "u32",
+    off_x: "u32",
+    off_k: "u32",
+    off_lse: "u32",
+    off_loss: "u32",
+  },
+  workgroupSize: [RB_WG],
+});
+
+const bwdRbK = kernel({
+  name: "infonce_bwd_rb",
+  bindings: {
+    x4: "vec4<f32>",
+    k4: "vec4<f32>",
+    ids: "i32",
+    st: "f32",
+    gx4: "vec4<f32> rw",
+    tpart: "f32 rw",
+  },
+  uniforms: {
+    rows: "u32",
+    d4: "u32",
+    kb: "u32",
+    ke: "u32",
+    diag: "u32",
+    last: "u32",
+    off_x: "u32",
+    off_k: "u32",
+    off_lse_row: "u32",
+    off_lse_k: "u32",
+    off_t: "u32",
+    wr: "f32",
+    wk: "f32",
+    tw: "f32",
+  },
+  workgroupSize: [RB_WG],
+});
+
+/**
+ * Whether to use the register-blocked kernels: on adapters that run compute on a CPU, where
+ * they are several times faster, when rows are vec4-aligned. Elsewhere the one-row-per-
+ * invocation kernels stage keys in workgroup memory, the usual GPU tiling.
+ */
+function useRegblock(d: number): boolean {
+  // Above 4096 dims the backward's per-row tail alone would crowd the loop budget.
+  return d % 4 === 0 && d <= 4096 &&
+    adapterClass(runtime().gpu.adapter.description) === "software";
+}
 
 /**
  * llvmpipe (the software Vulkan driver) ends an invocation after 65535 loop iterations in
@@ -217,45 +294,54 @@ export function infoNce(
   const rowLoss = output(op, [symmetric ? 2 * b : b], "f32");
   const state = output(op, [3 * b], "f32");
   const chunks = Math.ceil(d / 16);
+  const rb = useRegblock(d);
+  // Loop iterations per key (and reserved per block) of each kernel, for the block sizes.
+  const perKey = rb ? (2 * d / 4 + 2) / RB_ROWS : chunks + 4;
+  const reserve = rb ? 64 : 2 * chunks;
   const dirs: [Tensor, Tensor, number, number, number][] = [[a, p, L.a, L.p, L.l1]];
   if (symmetric) dirs.push([p, a, L.p, L.a, L.l2]);
   dirs.forEach(([x, k1, offX, offK1, offLse], i) => {
     // The batch keys (the positive among them), then the shared negatives.
     const blocks: [Tensor, number, number, number, number][] = [];
-    for (const [kb, ke] of keyBlocks(b, chunks + 4, 2 * chunks)) {
-      blocks.push([k1, kb, ke, 1, offK1]);
-    }
+    for (const [kb, ke] of keyBlocks(b, perKey, reserve)) blocks.push([k1, kb, ke, 1, offK1]);
     if (n) {
-      for (const [kb, ke] of keyBlocks(m, chunks + 4, 2 * chunks)) {
-        blocks.push([n, kb, ke, 0, L.n]);
-      }
+      for (const [kb, ke] of keyBlocks(m, perKey, reserve)) blocks.push([n, kb, ke, 0, L.n]);
     }
     blocks.forEach(([k, kb, ke, diag, offK], j) => {
-      launch(op, fwdK, {
-        buffers: {
-          x: x.buffer,
-          k: k.buffer,
-          ids: (ids ?? x).buffer,
-          st: st.buffer,
-          loss: rowLoss.buffer,
-          state: state.buffer,
-        },
-        uniforms: {
-          rows: b,
-          d,
-          kb,
-          ke,
-          diag,
-          first: j === 0 ? 1 : 0,
-          last: j === blocks.length - 1 ? 1 : 0,
-          off_x: offX,
-          off_k: offK,
-          off_lse: offLse,
-          off_loss: i * b,
-        },
-        workgroups: groups(b, ROWS_WG),
-        defines,
-      }, j === blocks.length - 1 ? rowLoss : undefined);
+      const common = {
+        rows: b,
+        kb,
+        ke,
+        diag,
+        first: j === 0 ? 1 : 0,
+        last: j === blocks.length - 1 ? 1 : 0,
+        off_x: offX,
+        off_k: offK,
+        off_lse: offLse,
+        off_loss: i * b,
+      };
+      const bufs = {
+        ids: (ids ?? x).buffer,
+        st: st.buffer,
+        loss: rowLoss.buffer,
+        state: state.buffer,
+      };
+      const out = j === blocks.length - 1 ? rowLoss : undefined;
+      if (rb) {
+        launch(op, fwdRbK, {
+          buffers: { x4: x.buffer, k4: k.buffer, ...bufs },
+          uniforms: { ...common, d4: d / 4 },
+          workgroups: groups(Math.ceil(b / RB_ROWS), RB_WG),
+          defines: { NORM: normalize, MASK: !!ids },
+        }, out);
+      } else {
+        launch(op, fwdK, {
+          buffers: { x: x.buffer, k: k.buffer, ...bufs },
+          uniforms: { ...common, d },
+          workgroups: groups(b, ROWS_WG),
+          defines,
+        }, out);
+      }
     });
   });
   state.dispose();
@@ -319,45 +405,48 @@ export function infonceGrad(
     // An unused tpart binding still needs a buffer distinct from gx (two writable bindings
     // of one buffer are invalid).
     const tp = tpart ?? output(op, [1], "f32");
+    const rb = useRegblock(d);
+    const perKey = rb ? (2 * d / 4 + 2) / RB_ROWS : 2 * chunks + 4;
+    // The last block's normalisation tail walks each row twice (16 rows per rb invocation).
+    const reserve = rb ? 8 * d + 64 : 2 * d + 2 * chunks;
     const todo = bl.flatMap((k) =>
-      keyBlocks(k.n, 2 * chunks + 4, 2 * d + 2 * chunks).map(([kb, ke]) => ({ ...k, kb, ke }))
+      keyBlocks(k.n, perKey, reserve).map(([kb, ke]) => ({ ...k, kb, ke }))
     );
+    const rows = x.shape[0];
     todo.forEach((k, j) => {
-      launch(op, bwdK, {
-        buffers: {
-          x: x.buffer,
-          k: k.k.buffer,
-          ids: (ids ?? x).buffer,
-          st: st.buffer,
-          gx: gx.buffer,
-          tpart: tp.buffer,
-        },
-        uniforms: {
-          rows: x.shape[0],
-          d,
-          kb: k.kb,
-          ke: k.ke,
-          diag: k.diag ? 1 : 0,
-          last: j === todo.length - 1 ? 1 : 0,
-          off_x: offX,
-          off_k: k.offK,
-          off_lse_row: offLseRow,
-          off_lse_k: k.offLseK,
-          off_t: offT,
-          wr: k.wr,
-          wk: k.wk,
-          tw: k.tw,
-        },
-        workgroups: groups(x.shape[0], ROWS_WG),
-        defines: {
-          TK: TILE_K,
-          NORM: normalize,
-          MASK: masked,
-          D16: d % 16 === 0,
-          TAU: withTau,
-          EPS: NORM_EPS,
-        },
-      }, j === todo.length - 1 ? gx : undefined);
+      const uniforms = {
+        rows,
+        kb: k.kb,
+        ke: k.ke,
+        diag: k.diag ? 1 : 0,
+        last: j === todo.length - 1 ? 1 : 0,
+        off_x: offX,
+        off_k: k.offK,
+        off_lse_row: offLseRow,
+        off_lse_k: k.offLseK,
+        off_t: offT,
+        wr: k.wr,
+        wk: k.wk,
+        tw: k.tw,
+      };
+      const bufs = { ids: (ids ?? x).buffer, st: st.buffer, tpart: tp.buffer };
+      const out = j === todo.length - 1 ? gx : undefined;
+      const defs = { NORM: normalize, MASK: masked, TAU: withTau, EPS: NORM_EPS };
+      if (rb) {
+        launch(op, bwdRbK, {
+          buffers: { x4: x.buffer, k4: k.k.buffer, gx4: gx.buffer, ...bufs },
+          uniforms: { ...uniforms, d4: d / 4 },
+          workgroups: groups(Math.ceil(rows / RB_ROWS), RB_WG),
+          defines: defs,
+        }, out);
+      } else {
+        launch(op, bwdK, {
+          buffers: { x: x.buffer, k: k.k.buffer, gx: gx.buffer, ...bufs },
+          uniforms: { ...uniforms, d },
+          workgroups: groups(rows, ROWS_WG),
+          defines: { ...defs, TK: TILE_K, D16: d % 16 === 0 },
+        }, out);
+      }
     });
     if (tp !== tpart) tp.dispose();
     return gx;
