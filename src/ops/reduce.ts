@@ -14,12 +14,20 @@ import { scale as scaleTensor } from "./elementwise.ts";
 const reduceK = kernel({
   name: "reduce",
   bindings: { x: "f32", out: "f32 rw" },
-  uniforms: { outer: "u32", red: "u32", inner: "u32", scale: "f32" },
+  uniforms: { outer: "u32", red: "u32", inner: "u32", chunk: "u32", nb: "u32", scale: "f32" },
   workgroupSize: [256],
 });
 
 /**
+ * Most loop iterations one invocation runs. Software adapters (lavapipe) silently stop an
+ * invocation after 65,535 loop iterations, so longer reductions go through partial sums.
+ */
+export const MAX_LOOP = 4096;
+
+/**
  * Reduces one axis of `x` viewed as [outer, red, inner] (OP 0 = sum, 1 = max), scaled.
+ * A long axis is reduced in blocks (one partial result per block), then the partials are
+ * reduced, so no invocation loops more than {@link MAX_LOOP} times.
  * Internal building block: no graph recording.
  */
 export function reduceAxis(
@@ -33,15 +41,22 @@ export function reduceAxis(
   const red = x.shape[axis];
   const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const shape = x.shape.filter((_, i) => i !== axis);
-  const out = output(op, shape, "f32");
   const row = inner === 1;
+  const chunk = row ? 256 * MAX_LOOP : MAX_LOOP;
+  const nb = Math.max(1, Math.ceil(red / chunk));
+  const out = output(op, nb > 1 ? [outer, nb, inner] : shape, "f32");
   launch(op, reduceK, {
     buffers: { x: x.buffer, out: out.buffer },
-    uniforms: { outer, red, inner, scale: scaleBy },
-    workgroups: row ? [outer] : groups(outer * inner),
+    uniforms: { outer, red, inner, chunk, nb, scale: nb > 1 ? 1 : scaleBy },
+    workgroups: row ? [outer * nb] : groups(outer * nb * inner),
     defines: { OP: code, ROW: row },
   }, out);
-  return out;
+  if (nb === 1) return out;
+  const partial = reduceAxis(op, code, out, 1, scaleBy);
+  out.dispose();
+  const res = reshape(partial, shape);
+  if (res !== partial) partial.dispose();
+  return res;
 }
 
 function normAxes(op: string, axes: number | readonly number[] | undefined, rank: number) {

@@ -19,13 +19,14 @@ import { expectDtype, groups, launch, output } from "./common.ts";
 import { gather } from "./gather.ts";
 import { matmul } from "./matmul.ts";
 import { buildCsr, csrRowIds } from "./scan.ts";
+import { MAX_LOOP, reduceAxis } from "./reduce.ts";
 import { reshape, slice } from "./shape.ts";
 import { tiledTopK } from "./topk.ts";
 
 const spmmK = kernel({
   name: "spmm",
   bindings: { row_ptr: "i32", col: "i32", val: "f32", x: "f32", out: "f32 rw" },
-  uniforms: { m: "u32", d: "u32" },
+  uniforms: { m: "u32", d: "u32", chunk: "u32", nb: "u32" },
   workgroupSize: [256],
 });
 const degreeK = kernel({
@@ -63,6 +64,8 @@ export interface SparseOptions {
   symmetric?: boolean;
   /** Most entries in one column, when known (fewer sort passes in `transpose`). */
   maxColCount?: number;
+  /** Most entries in one row, when known (long rows are summed in blocks by `spmm`). */
+  maxRowCount?: number;
 }
 
 // Wraps GPU CSR tensors built in this module from valid ids (kept private: no id check).
@@ -92,6 +95,8 @@ export class SparseMatrix {
     readonly symmetric: boolean,
     /** Most entries in one column, when known. */
     readonly maxColCount?: number,
+    /** Most entries in one row, when known. */
+    readonly maxRowCount?: number,
   ) {
     this.#tensors = [rowPtr, colIdx, values];
     for (const t of this.#tensors) keep(t);
@@ -135,6 +140,7 @@ export class SparseMatrix {
     }
     return SparseMatrix.#upload(shape, { rowPtr, colIdx, values }, {
       maxColCount: byCol.maxCount,
+      maxRowCount: order.maxCount,
       ...opts,
     });
   }
@@ -161,6 +167,12 @@ export class SparseMatrix {
       }
     }
     checkIds("fromCSR", "column", colIdx, n);
+    let maxRow = 0;
+    for (let r = 0; r < m; r++) maxRow = Math.max(maxRow, rowPtr[r + 1] - rowPtr[r]);
+    const colCount = new Int32Array(n);
+    let maxCol = 0;
+    for (let j = 0; j < nnz; j++) maxCol = Math.max(maxCol, ++colCount[colIdx[j]]);
+    opts = { maxRowCount: maxRow, maxColCount: maxCol, ...opts };
     return SparseMatrix.#upload(shape, {
       rowPtr: Int32Array.from(rowPtr),
       colIdx: Int32Array.from(colIdx),
@@ -176,6 +188,7 @@ export class SparseMatrix {
       tensor(a.values, [a.values.length], "f32"),
       o.symmetric ?? false,
       o.maxColCount,
+      o.maxRowCount,
     );
   }
 
@@ -201,7 +214,15 @@ export class SparseMatrix {
       const val = gather(this.values, csr.perm);
       rowOf.dispose();
       csr.perm.dispose();
-      return new SparseMatrix([this.shape[1], this.shape[0]], csr.rowPtr, col, val, false);
+      return new SparseMatrix(
+        [this.shape[1], this.shape[0]],
+        csr.rowPtr,
+        col,
+        val,
+        false,
+        this.maxRowCount,
+        this.maxColCount,
+      );
     });
     t.#t = this;
     this.#t = t;
@@ -282,7 +303,11 @@ function countingOrder(
 function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
   const [m] = a.shape;
   const d = x.rank === 1 ? 1 : x.shape[1];
-  const out = output("spmm", x.rank === 1 ? [m] : [m, d], "f32");
+  const shape = x.rank === 1 ? [m] : [m, d];
+  // Rows longer than MAX_LOOP are summed in blocks (software adapters stop long loops
+  // silently), then the block partials are reduced in order: still deterministic.
+  const nb = Math.max(1, Math.ceil((a.maxRowCount ?? 0) / MAX_LOOP));
+  const out = output("spmm", nb > 1 ? [nb, m * d] : shape, "f32");
   launch("spmm", spmmK, {
     buffers: {
       row_ptr: a.rowPtr.buffer,
@@ -291,10 +316,15 @@ function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
       x: x.buffer,
       out: out.buffer,
     },
-    uniforms: { m, d },
-    workgroups: groups(m * d),
+    uniforms: { m, d, chunk: nb > 1 ? MAX_LOOP : 0xffffffff, nb },
+    workgroups: groups(nb * m * d),
   }, out);
-  return out;
+  if (nb === 1) return out;
+  const summed = reduceAxis("spmm", 0, out, 0);
+  out.dispose();
+  const res = reshape(summed, shape);
+  if (res !== summed) summed.dispose();
+  return res;
 }
 
 /**
