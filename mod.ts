@@ -46,3 +46,8 @@ export * from "./src/ops/gather.ts";
 export * from "./src/ops/sparse.ts";
 export * from "./src/ops/topk.ts";
 export * from "./src/ops/retrieval.ts";
+export * from "./src/models/train.ts";
+export * from "./src/models/eval.ts";
+export * from "./src/models/baselines.ts";
+export * from "./src/models/alignrec.ts";
+export * from "./src/models/ica.ts";

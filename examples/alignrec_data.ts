@@ -1,0 +1,154 @@
+/**
+ * Datasets of the AlignRec demo (examples/demo.ts) and tests: the embedded synthetic data, an
+ * MMRec-format folder, and MovieLens-100K with titles and genres as the content modalities.
+ * Each gives a train/valid/test split and two item-feature modalities for stage 1 (or an
+ * already unified feature table, as the official pipeline's `image_feat.npy`).
+ * @module
+ */
+
+import { generateSynthetic, type SyntheticOptions } from "../src/data/synthetic.ts";
+import { binarize, chronologicalSplit, dedupe } from "../src/data/transform.ts";
+import { loadMMRec, loadRecBole } from "../src/data/files.ts";
+import { alignRows } from "../src/data/recbole.ts";
+import type { Split } from "../src/data/types.ts";
+import { Vocab } from "../src/data/vocab.ts";
+import type { FeatureTable } from "../src/models/ica.ts";
+
+/** A dataset ready for stage 1 and stage 2. */
+export interface DemoData {
+  /** Name for reports. */
+  name: string;
+  /** One line on what it is. */
+  description: string;
+  /** Train/valid/test interactions (ids 0-based). */
+  split: Split;
+  /** Modality A per item ("image"; genres + year on ml-100k). */
+  image?: FeatureTable;
+  /** Modality B per item ("text"; title words on ml-100k). */
+  text?: FeatureTable;
+  /** Precomputed unified features (skip stage 1), e.g. the official BEiT-3 `image_feat.npy`. */
+  unified?: FeatureTable;
+}
+
+/**
+ * Options of the embedded SYNTHETIC dataset (src/data/synthetic.ts). The generator's defaults
+ * describe 8 coarse topics, which collaborative filtering alone learns almost perfectly; here
+ * items have 24 finer topics, users ~10 interactions (sparse, as the Amazon sets of the paper),
+ * and the two modalities are noisy views of the topics without extra nuisance factors — the
+ * regime where content features help a recommender.
+ */
+export const EMBEDDED: SyntheticOptions = {
+  seed: 0,
+  numUsers: 1500,
+  numItems: 1000,
+  numInteractions: 15000,
+  numTopics: 24,
+  nuisanceDims: 0,
+  featureNoise: 0.3,
+};
+
+/** A smaller draw of the same generator for CI tests. */
+export const EMBEDDED_SMALL: SyntheticOptions = {
+  ...EMBEDDED,
+  numUsers: 600,
+  numItems: 400,
+  numInteractions: 6000,
+};
+
+/** The embedded synthetic dataset (generated, deterministic per options). */
+export function embeddedData(options: SyntheticOptions = EMBEDDED): DemoData {
+  const ds = generateSynthetic(options);
+  const n = ds.split.train.users.length + ds.split.valid.users.length + ds.split.test.users.length;
+  return {
+    name: "embedded synthetic",
+    description: `SYNTHETIC: ${ds.split.train.numUsers} users, ${ds.split.train.numItems} items, ` +
+      `${n} interactions, ${ds.numTopics} topics; "image" ${ds.imageDim}-d and "text" ` +
+      `${ds.textDim}-d features (src/data/synthetic.ts, seed ${options.seed ?? 0})`,
+    split: ds.split,
+    image: { data: ds.imageFeat, dim: ds.imageDim },
+    text: { data: ds.textFeat, dim: ds.textDim },
+  };
+}
+
+/**
+ * An MMRec dataset folder `<dir>/<name>.inter` (+ `image_feat.npy`, `text_feat.npy`). With
+ * both feature files, stage 1 fuses them; with one, it is taken as the unified feature (the
+ * official AlignRec pipeline stores its BEiT-3 output as `image_feat.npy`).
+ */
+export async function mmrecData(dir: string, name?: string): Promise<DemoData> {
+  const base = name ?? dir.replace(/\/+$/, "").split("/").pop()!;
+  const d = await loadMMRec(dir, base);
+  const out: DemoData = {
+    name: base,
+    description: `MMRec folder ${dir}: ${d.split.train.numUsers} users, ` +
+      `${d.split.train.numItems} items, ${d.interactions.users.length} interactions`,
+    split: d.split,
+  };
+  if (d.imageFeat && d.textFeat) {
+    out.image = d.imageFeat;
+    out.text = d.textFeat;
+  } else if (d.imageFeat || d.textFeat) out.unified = d.imageFeat ?? d.textFeat;
+  else throw new Error(`${dir}: no image_feat.npy or text_feat.npy (AlignRec needs features)`);
+  return out;
+}
+
+/**
+ * MovieLens-100K (RecBole atomic files): ratings ≥ 4 are positives (repeats dropped), each
+ * user's positives split by time 8:1:1. Modality A = genres (multi-hot) + release decade
+ * (one-hot); modality B = TF-IDF of title words seen in at least two titles.
+ */
+export async function ml100kData(dir: string): Promise<DemoData> {
+  const { dataset, item } = await loadRecBole(dir, "ml-100k");
+  if (!item) throw new Error(`${dir}: ml-100k.item is missing (titles and genres are needed)`);
+  const x = dedupe(binarize(dataset.interactions, 4));
+  const split = chronologicalSplit(x, [0.8, 0.1, 0.1]);
+  const ni = x.numItems;
+  const rows = alignRows(item, "item_id", dataset.itemIds);
+  const col = <T>(name: string) => (item.columns[name]?.values ?? []) as T[];
+  const genres = col<string[]>("class");
+  const years = col<string>("release_year");
+  const titles = col<string[]>("movie_title");
+  // Modality A: genres + decade.
+  const genreVocab = Vocab.fit(genres.flat());
+  const decades = [...new Set(years.filter((y) => /^\d{4}$/.test(y)).map((y) => decade(y)))]
+    .sort();
+  const dimA = genreVocab.size - 1 + decades.length;
+  const a = new Float32Array(ni * dimA);
+  // Modality B: title words (lower case, letters and digits), TF-IDF over items.
+  const words = (r: number) =>
+    r < 0 ? [] : titles[r].join(" ").toLowerCase().split(/[^a-z0-9']+/).filter((w) => w.length > 1);
+  const df = new Map<string, number>();
+  for (let i = 0; i < ni; i++) {
+    for (const w of new Set(words(rows[i]))) df.set(w, (df.get(w) ?? 0) + 1);
+  }
+  const wordVocab = Vocab.fromCounts(df, { minCount: 2 });
+  const dimB = wordVocab.size - 1;
+  const b = new Float32Array(ni * dimB);
+  for (let i = 0; i < ni; i++) {
+    const r = rows[i];
+    if (r < 0) continue;
+    for (const g of genres[r]) {
+      const k = genreVocab.encode(g);
+      if (k > 0) a[i * dimA + k - 1] = 1;
+    }
+    const dIdx = /^\d{4}$/.test(years[r]) ? decades.indexOf(decade(years[r])) : -1;
+    if (dIdx >= 0) a[i * dimA + genreVocab.size - 1 + dIdx] = 1;
+    for (const w of words(r)) {
+      const k = wordVocab.encode(w);
+      if (k > 0) b[i * dimB + k - 1] += Math.log(ni / df.get(w)!);
+    }
+  }
+  return {
+    name: "ml-100k",
+    description: `MovieLens-100K (${dir}): ratings ≥ 4, chronological 8:1:1; ` +
+      `${x.numUsers} users, ${ni} items, ${x.users.length} positives; modalities: ` +
+      `genres+decade (${dimA}-d), title words TF-IDF (${dimB}-d)`,
+    split,
+    image: { data: a, dim: dimA },
+    text: { data: b, dim: dimB },
+  };
+}
+
+function decade(y: string): string {
+  return `${y.slice(0, 3)}0s`;
+}
