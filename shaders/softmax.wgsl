@@ -39,14 +39,17 @@ fn finish(row: u32, m: f32, s: f32, start: u32, step: u32) {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   if (SMALL) {
+    // No early return here: it would make the barriers below non-uniform to the compiler's
+    // uniformity analysis (Chrome rejects the shader), even though SMALL is a constant.
     let row = linear_id(wid, nwg, lid);
-    if (row >= u.rows) { return; }
-    let base = row * u.n;
-    var m = neg_inf();
-    for (var c = 0u; c < u.n; c++) { m = max(m, x[base + c]); }
-    var s = 0.0;
-    for (var c = 0u; c < u.n; c++) { s += exp(x[base + c] - m); }
-    finish(row, m, s, 0u, 1u);
+    if (row < u.rows) {
+      let base = row * u.n;
+      var m = neg_inf();
+      for (var c = 0u; c < u.n; c++) { m = max(m, x[base + c]); }
+      var s = 0.0;
+      for (var c = 0u; c < u.n; c++) { s += exp(x[base + c] - m); }
+      finish(row, m, s, 0u, 1u);
+    }
     return;
   }
   let row = wid.x + wid.y * nwg.x;

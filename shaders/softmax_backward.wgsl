@@ -38,11 +38,13 @@ fn finish(row: u32, d: f32, start: u32, step: u32) {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   if (SMALL) {
+    // No early return here (see softmax.wgsl: the barriers below must stay uniform).
     let row = linear_id(wid, nwg, lid);
-    if (row >= u.rows) { return; }
-    var d = 0.0;
-    if (MODE != 2) { d = partial(row * u.n, 0u, 1u); }
-    finish(row, d, 0u, 1u);
+    if (row < u.rows) {
+      var d = 0.0;
+      if (MODE != 2) { d = partial(row * u.n, 0u, 1u); }
+      finish(row, d, 0u, 1u);
+    }
     return;
   }
   let row = wid.x + wid.y * nwg.x;

@@ -134,8 +134,18 @@ export function kernelSource(spec: KernelSpec, defines: Defines = {}): string {
     const lit = typeof v === "number" && Number.isInteger(v) && !Object.is(v, -0) ? `${v}` : v;
     lines.push(`const ${k} = ${typeof lit === "number" ? lit.toExponential() : lit};`);
   }
-  lines.push(HELPERS, body);
+  lines.push(HELPERS, finiteConstants(body));
   return lines.join("\n");
+}
+
+/**
+ * Rewrites `bitcast<f32>(<integer literal>)` to `bits_f32(<literal>)`. The former is a
+ * const-expression, and WGSL requires const-expressions to be finite: Chrome's compiler (Tint)
+ * rejects the NaN/±Inf bit patterns kernels use as sentinels at shader creation, while Naga
+ * (Deno) accepts them. A call of a user function is a runtime value, valid for every compiler.
+ */
+export function finiteConstants(wgsl: string): string {
+  return wgsl.replace(/bitcast<f32>\(\s*(0x[0-9a-fA-F]+u?|[0-9]+u?)\s*\)/g, "bits_f32($1)");
 }
 
 /** Helpers every kernel may use. */
@@ -148,4 +158,6 @@ fn linear_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 }
 // True for Inf and NaN (checked on the bits: fast-math may fold x != x away).
 fn non_finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u; }
+// The f32 with these bits, as a runtime value (NaN/Inf constants: see finiteConstants).
+fn bits_f32(b: u32) -> f32 { return bitcast<f32>(b); }
 `;

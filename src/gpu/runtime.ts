@@ -29,6 +29,26 @@ const checkFinite = kernel({
 });
 const MAX_WATCHED = 16384;
 
+/**
+ * WebGPU forbids binding a buffer as writable storage together with any other binding of the
+ * same buffer in one dispatch. Dawn (Chrome) rejects the command buffer; wgpu (Deno) does not
+ * check, so the runtime does, for every new bind group.
+ */
+function checkAliasing(spec: KernelSpec, buffers: Readonly<Record<string, PooledBuffer>>): void {
+  const types: Readonly<Record<string, string>> = spec.bindings;
+  const seen = new Map<PooledBuffer, string>();
+  for (const [n, t] of Object.entries(types)) {
+    const first = seen.get(buffers[n]);
+    if (first === undefined) seen.set(buffers[n], n);
+    else if (t.endsWith("rw") || types[first].endsWith("rw")) {
+      throw new Error(
+        `wgrec ${spec.name}: one buffer is bound to '${first}' and '${n}', and one of them is ` +
+          `writable; WebGPU forbids that aliasing (Chrome rejects it)`,
+      );
+    }
+  }
+}
+
 /** A pending recorded dispatch's arguments. */
 export interface DispatchArgs {
   /** Storage buffers by binding name. */
@@ -229,6 +249,7 @@ export class Runtime {
     let bg = this.#bindGroups.get(key);
     if (bg) this.stats.bindGroupHits++;
     else {
+      checkAliasing(spec, args.buffers);
       this.stats.bindGroupMisses++;
       if (this.#bindGroups.size > 8192) this.#bindGroups.clear();
       const entries: GPUBindGroupEntry[] = [

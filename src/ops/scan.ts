@@ -64,12 +64,15 @@ const rowsK = kernel({
 function scanInto(src: Tensor, n: number, dst: Tensor, m: number): void {
   const blocks = Math.ceil(m / BLOCK);
   if (blocks <= 1) {
+    // `sums` is not written without MULTI, but WebGPU forbids binding `dst` to it as well.
+    const unused = output("exclusiveScan", [1], "i32");
     launch("exclusiveScan", blockK, {
-      buffers: { src: src.buffer, dst: dst.buffer, sums: dst.buffer },
+      buffers: { src: src.buffer, dst: dst.buffer, sums: unused.buffer },
       uniforms: { n, m },
       workgroups: [1],
       defines: { MULTI: false },
     });
+    unused.dispose();
     return;
   }
   const sums = output("exclusiveScan", [blocks], "i32");
