@@ -1,0 +1,338 @@
+/**
+ * `deno task bundle`: builds the browser bundle of wgrec with esbuild and the in-browser demo.
+ *
+ * - `dist/wgrec.js` and `dist/wgrec.min.js` (ES modules, platform browser, linked source maps):
+ *   the library as `examples/browser/entry.ts` exports it — all of `mod.ts` plus the
+ *   browser-safe parts of `src/data`, `src/metrics` and `src/io` (not the `Deno.*` file
+ *   helpers). The WGSL sources come along inside `shaders/sources.ts`.
+ * - `examples/browser/dist/main.js` and `kernels.js`: the demo page's and the kernel-check
+ *   page's scripts. They import the library from `../../../dist/wgrec.js` (kept external, so
+ *   the page runs the bundle itself) and carry their own dependencies (`wgpu-matrix`).
+ *
+ * The build fails when a `Deno` API is reachable from the library bundle: a second esbuild pass
+ * replaces the free identifier `Deno` and the expression `globalThis.Deno` by markers (esbuild's
+ * `define` rewrites identifiers only, never strings or comments), and every marker left in the
+ * output is traced back to its source line through the source map. A free `Deno` always fails;
+ * `globalThis.Deno` (which is `undefined` in a browser, not a ReferenceError) is accepted only
+ * in the files of {@link GUARDED_DENO}, each with its reason, and reported.
+ *
+ * Sizes (raw and gzip -9) are printed and, from the command line, written to
+ * `bench/results/bundle.md` and `bundle.json`.
+ * @module
+ */
+
+// deno-lint-ignore no-import-prefix -- the project has no import map (it is imported by URL)
+import * as esbuild from "npm:esbuild@0.28.2";
+import { gzipSync } from "node:zlib";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath as fromFileUrl } from "node:url";
+
+/** The repository root. */
+export const ROOT: string = fromFileUrl(new URL("..", import.meta.url));
+/** The library's browser entry. */
+export const ENTRY: string = join(ROOT, "examples/browser/entry.ts");
+const PAGE_DIR = join(ROOT, "examples/browser");
+
+/**
+ * Files allowed to read `globalThis.Deno` (never the free `Deno`), and why that is safe or
+ * documented as Deno-only. Anything else that reaches `Deno` fails the build.
+ */
+export const GUARDED_DENO: Readonly<Record<string, string>> = {
+  "src/models/train.ts": "terminalProgress feature-detects Deno and falls back to " +
+    "console.log; fit's checkpoint/resume options are documented as Deno-only",
+  "src/models/ica.ts": "loadFeatureFile is documented as Deno-only (in a browser, fetch the " +
+    "bytes and call featuresFromNpy)",
+};
+
+/** One output file and its sizes. */
+export interface BundleFile {
+  /** Path relative to the repository root. */
+  path: string;
+  /** Bytes. */
+  bytes: number;
+  /** Bytes after gzip -9. */
+  gzip: number;
+}
+
+/** A `Deno` use found in the library bundle. */
+export interface DenoUse {
+  /** `free` (the global identifier) or `globalThis` (a property read). */
+  kind: "free" | "globalThis";
+  /** Source file relative to the root, and 1-based line. */
+  source: string;
+  /** 1-based line in the source. */
+  line: number;
+  /** Whether {@link GUARDED_DENO} accepts it. */
+  allowed: boolean;
+}
+
+/** What {@link build} did. */
+export interface BundleReport {
+  /** esbuild version. */
+  esbuild: string;
+  /** Output files (the `.map` files are listed too). */
+  files: BundleFile[];
+  /** Every `Deno` use reachable from the library bundle. */
+  denoUses: DenoUse[];
+  /** Source modules in the library bundle. */
+  modules: number;
+}
+
+const COMMON: esbuild.BuildOptions = {
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  charset: "utf8",
+  sourcemap: "linked",
+  sourcesContent: true,
+  logLevel: "silent",
+};
+
+/** Builds everything; throws on a build error or a reachable `Deno` use. */
+export async function build(opts: { record?: boolean; quiet?: boolean } = {}): Promise<
+  BundleReport
+> {
+  const log = opts.quiet ? () => {} : console.log;
+  const denoUses = await findDenoUses();
+  const bad = denoUses.filter((u) => !u.allowed);
+  if (bad.length) {
+    throw new Error(
+      "wgrec bundle: Deno APIs are reachable from the browser bundle:\n" +
+        bad.map((u) => `  ${u.source}:${u.line} (${u.kind} Deno)`).join("\n") +
+        "\nKeep Deno-only code out of the modules examples/browser/entry.ts exports " +
+        "(see GUARDED_DENO in examples/bundle.ts).",
+    );
+  }
+
+  const lib = await esbuild.build({
+    ...COMMON,
+    entryPoints: [ENTRY],
+    outfile: join(ROOT, "dist/wgrec.js"),
+    metafile: true,
+    banner: { js: "// wgrec browser bundle (examples/browser/entry.ts); MIT license." },
+  });
+  await esbuild.build({
+    ...COMMON,
+    entryPoints: [ENTRY],
+    outfile: join(ROOT, "dist/wgrec.min.js"),
+    minify: true,
+  });
+  const pages = await esbuild.build({
+    ...COMMON,
+    entryPoints: [join(PAGE_DIR, "main.ts"), join(PAGE_DIR, "kernels.ts")],
+    outdir: join(PAGE_DIR, "dist"),
+    metafile: true,
+    plugins: [libraryExternal(), npmSpecifiers()],
+  });
+  // The page scripts must import the library bundle, never embed a second copy of it.
+  const copied = Object.keys(pages.metafile!.inputs).filter((p) =>
+    p.startsWith("src/") || p === "mod.ts" || p.startsWith("shaders/")
+  );
+  if (copied.length) {
+    throw new Error(`wgrec bundle: the page scripts embed library modules: ${copied.join(", ")}`);
+  }
+
+  const outs = [
+    "dist/wgrec.js",
+    "dist/wgrec.min.js",
+    "dist/wgrec.js.map",
+    "dist/wgrec.min.js.map",
+    "examples/browser/dist/main.js",
+    "examples/browser/dist/kernels.js",
+  ];
+  const files: BundleFile[] = [];
+  for (const path of outs) {
+    const data = await Deno.readFile(join(ROOT, path));
+    files.push({ path, bytes: data.length, gzip: gzipSync(data, { level: 9 }).length });
+  }
+  const report: BundleReport = {
+    esbuild: esbuild.version,
+    files,
+    denoUses,
+    modules: Object.keys(lib.metafile!.inputs).length,
+  };
+  log(`esbuild ${esbuild.version}: ${report.modules} modules`);
+  for (const f of files) {
+    log(`  ${f.path.padEnd(34)} ${kb(f.bytes).padStart(9)}   gzip ${kb(f.gzip).padStart(8)}`);
+  }
+  for (const u of denoUses) {
+    log(`  note: ${u.source}:${u.line} reads globalThis.Deno (${GUARDED_DENO[u.source]})`);
+  }
+  if (opts.record) await record(report);
+  return report;
+}
+
+function kb(n: number): string {
+  return `${(n / 1024).toFixed(1)} KiB`;
+}
+
+/** Resolves `examples/browser/entry.ts` to the library bundle, kept external. */
+function libraryExternal(): esbuild.Plugin {
+  return {
+    name: "wgrec-library-external",
+    setup(b) {
+      b.onResolve({ filter: /entry\.ts$/ }, (args) => {
+        const path = join(args.resolveDir, args.path);
+        if (path !== ENTRY) return undefined;
+        // From examples/browser/dist/*.js to dist/wgrec.js.
+        return { path: "../../../dist/wgrec.js", external: true };
+      });
+    },
+  };
+}
+
+/**
+ * Resolves `npm:` specifiers to the files Deno downloaded (`import.meta.resolve` after a
+ * dynamic import). Enough for the self-contained ES packages the pages use (wgpu-matrix).
+ */
+function npmSpecifiers(): esbuild.Plugin {
+  return {
+    name: "deno-npm-specifiers",
+    setup(b) {
+      b.onResolve({ filter: /^npm:/ }, async (args) => {
+        await import(args.path);
+        const url = import.meta.resolve(args.path);
+        if (!url.startsWith("file:")) {
+          return { errors: [{ text: `cannot resolve ${args.path} to a file (got ${url})` }] };
+        }
+        return { path: fromFileUrl(url) };
+      });
+    },
+  };
+}
+
+const FREE = "__WGREC_FREE_DENO__";
+const GLOBAL = "__WGREC_GLOBAL_DENO__";
+
+/** Every `Deno` use in the bundle of `entry`, located in its source through the source map. */
+export async function findDenoUses(entry: string = ENTRY): Promise<DenoUse[]> {
+  const r = await esbuild.build({
+    ...COMMON,
+    entryPoints: [entry],
+    outfile: join(ROOT, "dist/deno-check.js"),
+    write: false,
+    sourcemap: "external",
+    sourcesContent: false,
+    define: { "globalThis.Deno": GLOBAL, "Deno": FREE },
+  });
+  const js = r.outputFiles.find((f) => f.path.endsWith(".js"))!;
+  const map = JSON.parse(r.outputFiles.find((f) => f.path.endsWith(".map"))!.text);
+  const lookup = sourceMapLookup(map);
+  const uses: DenoUse[] = [];
+  js.text.split("\n").forEach((text, line) => {
+    for (const [marker, kind] of [[FREE, "free"], [GLOBAL, "globalThis"]] as const) {
+      for (let col = text.indexOf(marker); col >= 0; col = text.indexOf(marker, col + 1)) {
+        const at = lookup(line, col);
+        const source = at
+          ? relative(ROOT, join(dirname(js.path), at.source)).replaceAll("\\", "/")
+          : "?";
+        uses.push({
+          kind,
+          source,
+          line: at ? at.line + 1 : 0,
+          allowed: kind === "globalThis" && source in GUARDED_DENO,
+        });
+      }
+    }
+  });
+  return uses;
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * A source map v3 lookup: (generated line, column) → (source, original line), both 0-based,
+ * from the last mapping segment at or before the column.
+ */
+export function sourceMapLookup(
+  map: { sources: string[]; mappings: string },
+): (line: number, col: number) => { source: string; line: number } | null {
+  const lines: number[][][] = [];
+  let src = 0, oLine = 0, oCol = 0;
+  for (const l of map.mappings.split(";")) {
+    const segs: number[][] = [];
+    let gCol = 0;
+    for (const s of l.split(",")) {
+      if (!s) continue;
+      const v: number[] = [];
+      let shift = 0, acc = 0;
+      for (const ch of s) {
+        const d = B64.indexOf(ch);
+        acc += (d & 31) << shift;
+        if (d & 32) shift += 5;
+        else {
+          v.push(acc & 1 ? -(acc >>> 1) : acc >>> 1);
+          acc = shift = 0;
+        }
+      }
+      gCol += v[0];
+      if (v.length >= 4) {
+        src += v[1];
+        oLine += v[2];
+        oCol += v[3];
+        segs.push([gCol, src, oLine]);
+      }
+    }
+    lines.push(segs);
+  }
+  return (line, col) => {
+    let best: number[] | null = null;
+    for (const s of lines[line] ?? []) if (s[0] <= col) best = s;
+    return best ? { source: map.sources[best[1]], line: best[2] } : null;
+  };
+}
+
+async function record(r: BundleReport): Promise<void> {
+  const size = (p: string) => r.files.find((f) => f.path === p)!;
+  const row = (p: string, what: string) => {
+    const f = size(p);
+    return `| \`${p}\` | ${what} | ${f.bytes} (${kb(f.bytes)}) | ${f.gzip} (${kb(f.gzip)}) |`;
+  };
+  const md = [
+    "# Browser bundle sizes",
+    "",
+    `Measured by \`deno task bundle\` (examples/bundle.ts) with esbuild ${r.esbuild}: ES module,`,
+    "platform browser, target es2022, UTF-8 output, linked source maps with sources inlined.",
+    `The library bundle holds ${r.modules} modules (examples/browser/entry.ts: all of mod.ts plus`,
+    "the browser-safe parts of src/data, src/metrics and src/io) and every WGSL kernel as text.",
+    "gzip is Node's zlib at level 9 (what `gzip -9` gives, minus the header).",
+    "",
+    "| file | what | bytes | gzip -9 bytes |",
+    "|---|---|---|---|",
+    row("dist/wgrec.js", "library, readable"),
+    row("dist/wgrec.min.js", "library, minified"),
+    row("dist/wgrec.js.map", "source map of wgrec.js"),
+    row("dist/wgrec.min.js.map", "source map of wgrec.min.js"),
+    row("examples/browser/dist/main.js", "demo page script (+ wgpu-matrix), imports the library"),
+    row("examples/browser/dist/kernels.js", "kernel-check page script, imports the library"),
+    "",
+    "`Deno` reads left in the library bundle (accepted; any other use fails the build):",
+    "",
+    ...(r.denoUses.length
+      ? r.denoUses.map((u) =>
+        `- \`${u.source}:${u.line}\` reads \`globalThis.Deno\`: ${GUARDED_DENO[u.source]}.`
+      )
+      : ["- none"]),
+    "",
+  ].join("\n");
+  await Deno.mkdir(join(ROOT, "bench/results"), { recursive: true });
+  await Deno.writeTextFile(join(ROOT, "bench/results/bundle.md"), md);
+  await Deno.writeTextFile(
+    join(ROOT, "bench/results/bundle.json"),
+    JSON.stringify({ esbuild: r.esbuild, modules: r.modules, files: r.files }, null, 2) + "\n",
+  );
+  // Keep the written files as `deno fmt` would (the repository checks formatting).
+  const written = ["bench/results/bundle.md", "bench/results/bundle.json"].map((p) =>
+    join(ROOT, p)
+  );
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", ...written] }).output();
+}
+
+if (import.meta.main) {
+  try {
+    await build({ record: true });
+  } finally {
+    await esbuild.stop();
+  }
+}
