@@ -84,7 +84,7 @@ fn mask4(z: vec4<f32>, row: u32, j: u32, id: i32, kid: vec4<i32>) -> vec4<f32> {
 fn diag4(z: vec4<f32>, row: u32, j: u32) -> f32 {
   if (u.diag == 0u) { return 0.0; }
   let kj = vec4(j, j + 1u, j + 2u, j + 3u);
-  return dot(select(vec4(0.0), z, kj == vec4(row) & kj < vec4(u.ke)), vec4(1.0));
+  return dot(select(vec4(0.0), z, (kj == vec4(row)) & (kj < vec4(u.ke))), vec4(1.0));
 }
 fn ex4(z: vec4<f32>, mn: f32) -> f32 {
   return dot(select(exp(z - vec4(mn)), vec4(0.0), z <= vec4(NEG_INF)), vec4(1.0));
