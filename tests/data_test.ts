@@ -25,7 +25,6 @@ import {
   itemCounts,
   kCore,
   kCoreDataset,
-  loadMMRec,
   parseAtomic,
   parseAtomicStream,
   parseCsv,
@@ -47,6 +46,7 @@ import {
   userItemCsr,
   Vocab,
 } from "../src/data/mod.ts";
+import { loadMMRec } from "../src/files.ts";
 import { writeNpy } from "../src/io/npy.ts";
 import { auc } from "../src/metrics/ctr.ts";
 import { rankingMetrics } from "../src/metrics/ranking.ts";

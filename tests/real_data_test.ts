@@ -10,10 +10,9 @@ import {
   CtrEncoder,
   encodeTokenSeqColumn,
   itemCounts,
-  loadCsv,
-  loadRecBole,
   userItemCsr,
 } from "../src/data/mod.ts";
+import { loadCsv, loadRecBole } from "../src/files.ts";
 import { rankingMetrics } from "../src/metrics/ranking.ts";
 import { topKShared } from "../src/metrics/topk.ts";
 

@@ -18,6 +18,5 @@ export * from "./csv.ts";
 export * from "./ctr.ts";
 export * from "./sampling.ts";
 export * from "./synthetic.ts";
-export * from "./files.ts";
 // The samplers and the generator take this seeded generator; re-exported for convenience.
 export { Rng } from "../random.ts";

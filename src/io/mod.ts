@@ -6,4 +6,3 @@
 
 export * from "./npy.ts";
 export * from "./safetensors.ts";
-export * from "./files.ts";
