@@ -43,7 +43,9 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
     vendor: i.vendor,
     architecture: i.architecture,
     device: i.device,
-    description: i.description,
+    // Chromium leaves the description empty (SwiftShader shows only in the architecture):
+    // fall back to vendor and architecture, so kernel choices by adapter still work there.
+    description: i.description || `${i.vendor} ${i.architecture}`.trim(),
   };
   const wanted: GPUFeatureName[] = opts.features ?? ["shader-f16", "timestamp-query"];
   const features = wanted.filter((f) => adapter.features.has(f));
