@@ -1,12 +1,14 @@
 /**
  * wgrec against @tensorflow/tfjs-backend-webgpu and @jax-js/jax (WebGPU device), in one process
- * on the same adapter: `deno task bench:compare [--only=<substring>] [--out=<base path>]`.
+ * on the same adapter: `deno task bench:compare [--only=<substring>] [--out=<base path>]
+ * [--note=<conditions>]`.
  * Writes bench/results/matmul.md and .json (or `--out`).
  *
  * The script is a list of cases; each case gives, per library, a `prepare` that uploads its
  * inputs and returns a `run` (submits one repetition) and a `read` (the last result, for the
- * cross-check). To add rows for another op (attention, InfoNCE, VQ…), append cases built like
- * {@link matmulCase}; timing and reporting come from bench/harness.ts.
+ * cross-check). To compare another op (attention, InfoNCE, VQ…), write cases like
+ * {@link matmulCase} and pass them to {@link runComparison} from a script of your own (it starts
+ * the libraries once, in this process); timing and tables come from bench/harness.ts.
  * @module
  */
 
@@ -15,6 +17,7 @@ import {
   gflops,
   loadAverage,
   markdownTable,
+  mergeTimings,
   timeGpu,
   type Timing,
   writeReport,
@@ -89,8 +92,16 @@ async function setupTfjs(): Promise<Lib> {
   };
 }
 
+/**
+ * The peer modules once {@link runComparison} has started them (for cases' `prepare`):
+ * `tf` is @tensorflow/tfjs-core with the webgpu backend active, `jax` is @jax-js/jax.
+ */
+export function peerModules(): { tf: Any; jax: Any } {
+  return { tf, jax };
+}
+
 /** Submits what tfjs has recorded (it batches dispatches into one encoder). */
-function tfFlush(): void {
+export function tfFlush(): void {
   const be = tf.backend();
   if (be.commandEncoder) {
     be.endComputePassEncoder();
@@ -266,46 +277,108 @@ export interface Outcome {
   failed?: string;
 }
 
-function parseArgs(): { only: string | null; out: string } {
+function parseArgs(): { only: string | null; out: string; note: string } {
   let only: string | null = null;
+  let note = "";
   let out = new URL("./results/matmul", import.meta.url).pathname;
   for (const a of Deno.args) {
     if (a.startsWith("--only=")) only = a.slice(7);
     else if (a.startsWith("--out=")) out = a.slice(6);
+    else if (a.startsWith("--note=")) note = a.slice(7);
   }
-  return { only, out };
+  return { only, out, note };
 }
 
-async function measure(lib: Lib, c: Case, inputs: Float32Array[]): Promise<Outcome> {
-  const prep = c.prepare[lib.name];
-  if (!prep) return { failed: "no implementation" };
-  let p: Prepared | null = null;
-  try {
-    p = await prep(inputs);
-    const one = p;
-    const timing = await timeGpu(() => one.run(), {
-      device: lib.device,
-      warmup: 1,
-      reps: c.reps,
-      minReps: 3,
-      budgetMs: 15000,
-    });
-    const got = await one.read();
-    const ref = c.reference(inputs);
-    const scale = Math.max(...ref.map(([, v]) => Math.abs(v)), 1e-30);
-    const error = Math.max(...ref.map(([i, v]) => Math.abs(got[i] - v))) / scale;
-    return { timing, gflops: gflops(c.flops, timing.median), error };
-  } catch (e) {
-    return { failed: (e as Error).message.split("\n")[0] };
-  } finally {
-    p?.dispose();
+/** Budget of timed repetitions per case and library (wall ms), past the 3 always done. */
+const BUDGET_MS = 15000;
+
+/**
+ * Times one case on every library, one repetition of each library in turn (rotating the
+ * order), so that the machine's changing load falls on all of them alike; then reads each
+ * result and checks it against the case's reference values.
+ */
+async function measureCase(
+  libs: Lib[],
+  c: Case,
+  inputs: Float32Array[],
+): Promise<Record<string, Outcome>> {
+  const out: Record<string, Outcome> = {};
+  const live: { lib: Lib; p: Prepared; parts: Timing[]; spent: number }[] = [];
+  const fail = (e: unknown): Outcome => ({ failed: `${(e as Error).message}`.split("\n")[0] });
+  for (const lib of libs) {
+    const prep = c.prepare[lib.name];
+    if (!prep) {
+      out[lib.name] = { failed: "no implementation" };
+      continue;
+    }
+    let p: Prepared | null = null;
+    try {
+      p = await prep(inputs);
+      // Warm-up: pipeline compilation, first allocations.
+      await p.run();
+      await lib.device.queue.onSubmittedWorkDone();
+      live.push({ lib, p, parts: [], spent: 0 });
+    } catch (e) {
+      out[lib.name] = fail(e);
+      p?.dispose();
+    }
   }
+  for (let rep = 0; rep < c.reps; rep++) {
+    if (rep >= 3 && live.some((l) => l.spent > BUDGET_MS)) break;
+    for (let i = 0; i < live.length; i++) {
+      const l = live[(i + rep) % live.length];
+      if (out[l.lib.name]) continue;
+      try {
+        const t = await timeGpu(() => l.p.run(), {
+          device: l.lib.device,
+          warmup: 0,
+          reps: 1,
+          minReps: 1,
+        });
+        l.parts.push(t);
+        l.spent += t.wallMs[0];
+      } catch (e) {
+        out[l.lib.name] = fail(e);
+      }
+    }
+  }
+  const ref = c.reference(inputs);
+  const scale = Math.max(...ref.map(([, v]) => Math.abs(v)), 1e-30);
+  for (const l of live) {
+    try {
+      if (out[l.lib.name]) continue;
+      const timing = mergeTimings(l.parts);
+      const got = await l.p.read();
+      const error = Math.max(...ref.map(([i, v]) => Math.abs(got[i] - v))) / scale;
+      out[l.lib.name] = { timing, gflops: gflops(c.flops, timing.median), error };
+    } catch (e) {
+      out[l.lib.name] = fail(e);
+    } finally {
+      l.p.dispose();
+    }
+  }
+  return out;
 }
 
 const fmtNum = (x: number, d = 2) => x.toFixed(d);
 
-async function main(): Promise<void> {
-  const { only, out } = parseArgs();
+/** What {@link runComparison} does: a title, the rows, where to write, a note on conditions. */
+export interface ComparisonOptions {
+  /** Markdown heading, e.g. "Matmul: wgrec vs tfjs-webgpu vs jax-js". */
+  title: string;
+  cases: Case[];
+  /** Base path of the .md and .json written. */
+  out: string;
+  note?: string;
+}
+
+/**
+ * Starts the libraries (a peer that cannot start is reported as such, not faked), times every
+ * case on each, checks results against the case's reference values, prints and writes the
+ * report.
+ */
+export async function runComparison(opts: ComparisonOptions): Promise<void> {
+  const { title, cases, out, note = "" } = opts;
   const started = performance.now();
   const loadBefore = loadAverage();
   const libs: Lib[] = [];
@@ -336,14 +409,12 @@ async function main(): Promise<void> {
     console.log(`  ${l.name} ${l.version}: ${l.adapter}, timing by ${methods[l.name]}`);
   }
 
-  const cases = MATMUL_SHAPES.map(matmulCase).filter((c) => !only || c.name.includes(only));
   const results: { case: Case; outcomes: Record<string, Outcome> }[] = [];
   for (const c of cases) {
     const inputs = c.inputs();
-    const outcomes: Record<string, Outcome> = {};
+    const outcomes = await measureCase(libs, c, inputs);
     for (const lib of libs) {
-      const o = await measure(lib, c, inputs);
-      outcomes[lib.name] = o;
+      const o = outcomes[lib.name];
       const t = o.timing;
       console.log(
         t
@@ -405,7 +476,7 @@ async function main(): Promise<void> {
   ]);
   const date = new Date().toISOString();
   const md = [
-    "# Matmul: wgrec vs tfjs-webgpu vs jax-js",
+    `# ${title}`,
     "",
     `Measured ${date} by \`deno task bench:compare\` (bench/compare.ts), all three libraries in one`,
     `Deno ${Deno.version.deno} process on the same adapter: **${wgrec.adapter}**.`,
@@ -416,13 +487,15 @@ async function main(): Promise<void> {
       : ""),
     "",
     "Cells: GFLOP/s at the median repetition (median ms; min–max ms; repetitions), after one",
-    "warm-up call. Time is GPU time from timestamp queries written around each of the library's",
-    "queue submits (bench/harness.ts) where the device has `timestamp-query`, else wall clock to",
-    "`onSubmittedWorkDone`. Ratios are wgrec / peer GFLOP/s (medians).",
+    "warm-up call; the libraries take turns, one repetition each, so that changing load on the",
+    "machine falls on all of them. Time is GPU time from timestamp queries written around each",
+    "of the library's queue submits (bench/harness.ts) where the device has `timestamp-query`,",
+    "else wall clock to `onSubmittedWorkDone`. Ratios are wgrec / peer GFLOP/s (medians).",
     "",
     `Conditions: load average ${loadBefore?.join(" ") ?? "?"} before, ${
       loadAfter?.join(" ") ?? "?"
     } after (shared machine; 2 CPU cores); run took ${fmtNum(seconds, 0)} s.`,
+    ...(note ? ["", note] : []),
     "",
     markdownTable(
       [
@@ -438,9 +511,10 @@ async function main(): Promise<void> {
       rows,
     ),
     "",
-    "The same runs in GFLOP per CPU-second of the process's non-main threads (mean per",
-    "repetition; on a software adapter those threads run the shaders, so this measures the work",
-    "independently of other load on the machine; 10 ms ticks, so coarse for the smallest shapes):",
+    "The same runs in GFLOP per CPU-second of the process's driver threads (all but the JS main",
+    "thread, V8 helpers and tokio workers; mean per repetition). On a software adapter those",
+    "threads run the shaders, so this measures the work independently of other load on the",
+    "machine; the kernel counts CPU in 10 ms ticks, so it is coarse for the smallest shapes:",
     "",
     markdownTable(
       ["shape", "wgrec", "tfjs-webgpu", "jax-js", "wgrec/tfjs", "wgrec/jax", "wgrec/best peer"],
@@ -465,6 +539,7 @@ async function main(): Promise<void> {
     })),
     unavailable,
     loadAverage: { before: loadBefore, after: loadAfter },
+    note,
     seconds,
     cases: results.map(({ case: c, outcomes }) => ({
       group: c.group,
@@ -477,4 +552,12 @@ async function main(): Promise<void> {
   console.log(`\n${md}\nwrote ${out}.md and ${out}.json (${fmtNum(seconds, 0)} s)`);
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  const { only, out, note } = parseArgs();
+  await runComparison({
+    title: "Matmul: wgrec vs tfjs-webgpu vs jax-js",
+    cases: MATMUL_SHAPES.map(matmulCase).filter((c) => !only || c.name.includes(only)),
+    out,
+    note,
+  });
+}

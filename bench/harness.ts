@@ -41,7 +41,7 @@ export interface TimeGpuOptions {
 export interface Timing {
   method: TimingMethod;
   /**
-   * CPU time of this process's threads other than the main JS thread, per repetition (mean over
+   * CPU time of this process's driver threads ({@link workerCpuMs}) per repetition (mean over
    * the timed ones; 10 ms ticks, Linux only, else null). On a software adapter these threads
    * are the "GPU", so this is the work done independently of how busy the machine is.
    */
@@ -64,8 +64,9 @@ export function summarize(xs: readonly number[]): { median: number; min: number;
 }
 
 /**
- * CPU milliseconds used so far by this process's threads other than the main one (Linux
- * /proc; null elsewhere).
+ * CPU milliseconds used so far by this process's driver threads: all but the JS main thread,
+ * V8's helpers (concurrent GC of any library) and Deno's tokio workers (Linux /proc; null
+ * elsewhere). With Mesa's lavapipe these are the threads that run the shaders and the queue.
  */
 export function workerCpuMs(): number | null {
   try {
@@ -73,6 +74,8 @@ export function workerCpuMs(): number | null {
     for (const e of Deno.readDirSync("/proc/self/task")) {
       if (e.name === String(Deno.pid)) continue;
       try {
+        const comm = Deno.readTextFileSync(`/proc/self/task/${e.name}/comm`);
+        if (comm.startsWith("V8 ") || comm.startsWith("tokio")) continue;
         const st = Deno.readTextFileSync(`/proc/self/task/${e.name}/stat`);
         const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
         ticks += Number(f[11]) + Number(f[12]); // utime, stime
@@ -202,6 +205,23 @@ export async function timeGpu(
   return { method, ms: times, wallMs, workerCpuMs: workerCpu, ...summarize(times) };
 }
 
+/**
+ * Joins timings of the same work taken in several calls (e.g. one repetition at a time,
+ * interleaved with other libraries so that changing machine load hits all of them alike).
+ */
+export function mergeTimings(parts: readonly Timing[]): Timing {
+  const method: TimingMethod = parts.every((t) => t.method === "timestamp-query")
+    ? "timestamp-query"
+    : "wall-clock";
+  const wallMs = parts.flatMap((t) => t.wallMs);
+  const ms = method === "wall-clock" ? wallMs : parts.flatMap((t) => t.ms);
+  const cpu = parts.map((t) => t.workerCpuMs);
+  const workerCpuMs = cpu.some((c) => c === null)
+    ? null
+    : cpu.reduce<number>((a, c, i) => a + c! * parts[i].ms.length, 0) / ms.length;
+  return { method, ms, wallMs, workerCpuMs, ...summarize(ms) };
+}
+
 /** GFLOP/s of `flops` done in `ms` milliseconds. */
 export function gflops(flops: number, ms: number): number {
   return flops / ms / 1e6;
@@ -231,10 +251,24 @@ export function loadAverage(): number[] | null {
   }
 }
 
-/** Writes `<base>.md` and `<base>.json` (creating the folder). */
+/**
+ * Writes `<base>.md` and `<base>.json` (creating the folder), then runs `deno fmt` on both so
+ * that the repository's format check passes on committed results (skipped if that fails).
+ */
 export async function writeReport(base: string, markdown: string, data: unknown): Promise<void> {
   const dir = base.slice(0, base.lastIndexOf("/"));
   if (dir) await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(`${base}.md`, markdown.endsWith("\n") ? markdown : markdown + "\n");
   await Deno.writeTextFile(`${base}.json`, JSON.stringify(data, null, 2) + "\n");
+  try {
+    await new Deno.Command(Deno.execPath(), {
+      args: ["fmt", "--quiet", `${base}.md`, `${base}.json`],
+      // Config (line width…) is found from the working directory: use the report's own.
+      cwd: dir || ".",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  } catch {
+    // Not fatal: the report is written, only unformatted.
+  }
 }
