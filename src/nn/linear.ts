@@ -3,8 +3,8 @@
  * @module
  */
 
-import { add, gelu, relu, sigmoid, tanh } from "../ops/elementwise.ts";
-import { matmul } from "../ops/matmul.ts";
+import { gelu, relu, sigmoid, tanh } from "../ops/elementwise.ts";
+import { linear } from "../ops/matmul.ts";
 import { randUniform, type Tensor } from "../tensor.ts";
 import { Module } from "./module.ts";
 
@@ -27,7 +27,10 @@ export function activate(x: Tensor<"f32">, act: Activation): Tensor<"f32"> {
   }
 }
 
-/** y = x·Wᵀ + b, with W stored [out, in] as in PyTorch (so weights interchange as is). */
+/**
+ * y = act(x·Wᵀ + b) in one fused kernel, with W stored [out, in] as in PyTorch (so weights
+ * interchange as is).
+ */
 export class Linear extends Module {
   /** Weight, [out, in]. */
   readonly weight: Tensor<"f32">;
@@ -48,10 +51,9 @@ export class Linear extends Module {
       : this.param("bias", randUniform([outFeatures], seed + 1, -bound, bound));
   }
 
-  /** Applies the layer to [..., in] (rank 2 or 3). */
-  forward(x: Tensor<"f32">): Tensor<"f32"> {
-    const y = matmul(x, this.weight, { transB: true });
-    return this.bias ? add(y, this.bias) : y;
+  /** Applies the layer to [..., in] (rank 2 or 3), with an optional fused activation. */
+  forward(x: Tensor<"f32">, act: Activation = "none"): Tensor<"f32"> {
+    return linear(x, this.weight, this.bias, act);
   }
 }
 
@@ -72,10 +74,8 @@ export class MLP extends Module {
   /** Applies the stack. */
   forward(x: Tensor<"f32">): Tensor<"f32"> {
     let h = x;
-    this.layers.forEach((l, i) => {
-      h = l.forward(h);
-      if (i < this.layers.length - 1) h = activate(h, this.act);
-    });
+    const last = this.layers.length - 1;
+    this.layers.forEach((l, i) => (h = l.forward(h, i < last ? this.act : "none")));
     return h;
   }
 }
