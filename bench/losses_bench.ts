@@ -13,13 +13,10 @@
  * @module
  */
 
-// deno-lint-ignore no-import-prefix -- the project has no import map for bench-only deps
 import * as tf from "npm:@tensorflow/tfjs-core@4.22";
-// deno-lint-ignore no-import-prefix -- the project has no import map for bench-only deps
 import "npm:@tensorflow/tfjs-backend-webgpu@4.22";
 // tfjs-core's bundle registers no gradients; the union package's bundle registers them into
 // the same tfjs-core 4.22 instance.
-// deno-lint-ignore no-import-prefix -- the project has no import map for bench-only deps
 import "npm:@tensorflow/tfjs@4.22";
 import {
   backward,

@@ -21,7 +21,6 @@
  * @module
  */
 
-// deno-lint-ignore no-import-prefix -- the project has no import map (it is imported by URL)
 import * as esbuild from "npm:esbuild@0.28.2";
 import { gzipSync } from "node:zlib";
 import { dirname, join, relative } from "node:path";

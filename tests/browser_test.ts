@@ -14,7 +14,6 @@
 // ignored, with a message saying why; it never passes without running.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-// deno-lint-ignore no-import-prefix -- the project has no import map (it is imported by URL)
 import * as esbuild from "npm:esbuild@0.28.2";
 import {
   Adam,
@@ -243,7 +242,6 @@ Deno.test({
     console.log(`bundle: dist/wgrec.min.js ${lib.bytes} bytes, ${lib.gzip} gzipped`);
 
     // Loaded only where Chromium is present.
-    // deno-lint-ignore no-import-prefix -- the project has no import map (it is imported by URL)
     const { chromium } = await import("npm:playwright-core@1");
     const server = serveStatic(ROOT);
     const profile = await Deno.makeTempDir({ prefix: "wgrec-chromium-" });

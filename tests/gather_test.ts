@@ -1,7 +1,6 @@
 // gather / scatterAdd / exclusiveScan / buildCsr: CPU references over random sizes (not
 // multiples of the workgroup sizes, duplicates, V = 1), bitwise determinism of the backward,
 // gradient checks, and index validation on the host and on the device.
-// deno-lint-ignore no-import-prefix -- the project has no import map for test-only deps
 import fc from "npm:fast-check@3";
 import {
   backward,

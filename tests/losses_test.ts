@@ -1,6 +1,5 @@
 // Tests of src/ops/losses.ts: CPU references (float64), PyTorch golden values, property tests
 // over shapes and temperatures, gradient checks and bad-input messages.
-// deno-lint-ignore no-import-prefix -- the project has no import map for test-only deps
 import fc from "npm:fast-check@3";
 import {
   backward,

@@ -2,7 +2,6 @@
 // selector and the fused `linear`: property tests against a float64 CPU reference over random
 // M, N, K (1, primes, sizes off the block grid), every transpose and batch layout, each kernel
 // family and block configuration forced; edge cases; gradients; bad input.
-// deno-lint-ignore no-import-prefix -- the project has no import map for test-only deps
 import fc from "npm:fast-check@3";
 import {
   adapterClass,

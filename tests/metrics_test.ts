@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-// deno-lint-ignore no-import-prefix -- the project has no import map for test-only deps
 import fc from "npm:fast-check@3";
 import {
   auc,

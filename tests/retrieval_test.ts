@@ -1,6 +1,5 @@
 // Retrieval: SimHash codes and Hamming top-k (RAR) against CPU references, RAT's field match ×
 // IDF retrieval (zero scores dropped, fold / self exclusion, tiles), and bad input.
-// deno-lint-ignore no-import-prefix -- the project has no import map for test-only deps
 import fc from "npm:fast-check@3";
 import {
   checkIndices,

@@ -1,7 +1,6 @@
 // Sparse matrices: CSR construction and GPU transposes, spmm forward/backward against dense
 // CPU references, the normalised bipartite adjacency and the item–item kNN graph (tiled vs
 // untiled, every normalisation), and id validation.
-// deno-lint-ignore no-import-prefix -- the project has no import map for test-only deps
 import fc from "npm:fast-check@3";
 import {
   backward,

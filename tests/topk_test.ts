@@ -1,7 +1,6 @@
 // Top-k: row-wise top-k against a CPU sort (ties to the lower index, NaN skipped, padding),
 // tiled running top-k against the untiled one, and full-ranking with masked training items
 // in user chunks.
-// deno-lint-ignore no-import-prefix -- the project has no import map for test-only deps
 import fc from "npm:fast-check@3";
 import {
   fullRankTopK,

@@ -154,7 +154,6 @@ gpuTest("nearestCode: L2 and cosine match the CPU reference on odd shapes", asyn
 
 gpuTest("nearestCode: ties go to the lowest index (duplicates, equal norms)", async () => {
   // Codes 1 and 4 are identical; ±e_j codes are equidistant from 0.
-  const d = 3;
   const cb = [
     [0, 0, 1],
     [1, 1, 0],

@@ -12,7 +12,6 @@
  * @module
  */
 
-// deno-lint-ignore no-import-prefix -- the project has no import map (it is imported by URL)
 import { mat4 } from "npm:wgpu-matrix@3";
 
 const SHADER = /* wgsl */ `
