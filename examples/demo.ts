@@ -18,7 +18,8 @@
  * Options: `--out DIR` (default ./out), `--epochs N`, `--batch N`, `--lr X`, `--patience N`,
  * `--ica-epochs N`, `--name NAME` (MMRec file stem), `--vbpr` (add the VBPR baseline),
  * `--mask-train` (also train AlignRec on features with half the images masked),
- * `--spec` (the paper's training settings: batch 2048, lr 1e-3, 1000 epochs, patience 30).
+ * `--spec` (the paper's training settings: batch 2048, lr 1e-3, 1000 epochs, patience 30),
+ * `--resume` (continue AlignRec from `<out>/alignrec.ckpt.safetensors`, written every epoch).
  * @module
  */
 
@@ -47,7 +48,7 @@ import {
 import { writeNpy } from "../src/io/npy.ts";
 import { type DemoData, embeddedData, ml100kData, mmrecData } from "./alignrec_data.ts";
 
-const FLAGS = ["vbpr", "mask-train", "spec", "help"];
+const FLAGS = ["vbpr", "mask-train", "spec", "resume", "help"];
 const VALUES = ["data", "name", "ml100k", "out", "epochs", "batch", "lr", "patience", "ica-epochs"];
 const args: Record<string, string | boolean | undefined> = { out: "out" };
 for (let i = 0; i < Deno.args.length; i++) {
@@ -62,7 +63,8 @@ for (let i = 0; i < Deno.args.length; i++) {
 if (args.help) {
   console.log(
     "deno task demo [--ml100k DIR | --data MMREC_DIR [--name NAME]] [--out DIR] [--epochs N] " +
-      "[--batch N] [--lr X] [--patience N] [--ica-epochs N] [--vbpr] [--mask-train] [--spec]",
+      "[--batch N] [--lr X] [--patience N] [--ica-epochs N] [--vbpr] [--mask-train] [--spec] " +
+      "[--resume]",
   );
   Deno.exit(0);
 }
@@ -86,7 +88,7 @@ if (args.ml100k) {
   data = await ml100kData(String(args.ml100k));
   s = {
     ica: { epochs: 60 },
-    alignrec: { epochs: 40, batchSize: 2048, lr: 0.005, patience: 5 },
+    alignrec: { epochs: 100, batchSize: 2048, lr: 0.005, patience: 10 },
     lightgcn: { epochs: 200, batchSize: 2048, lr: 0.005, patience: 10 },
     config: {},
   };
@@ -193,8 +195,9 @@ async function train(model: Recommender, opts: FitOptions, label = model.name) {
       await saveModule(model, { model: label, best_epoch: String(r.bestEpoch) }),
     );
   }
+  const best = r.bestEpoch >= 0 ? `best epoch ${r.bestEpoch + 1}, ` : "";
   console.log(
-    `${label}: best epoch ${r.bestEpoch + 1}, test Recall@20 ${fmt(r.test["recall@20"])} ` +
+    `${label}: ${best}test Recall@20 ${fmt(r.test["recall@20"])} ` +
       `NDCG@20 ${fmt(r.test["ndcg@20"])} (${r.seconds.toFixed(1)} s)`,
   );
   return r;
@@ -202,7 +205,9 @@ async function train(model: Recommender, opts: FitOptions, label = model.name) {
 
 console.log(`\nstage 2 (CCA + UIA)`);
 const alignrec = new AlignRec(split.train, unified.data, s.config);
-await train(alignrec, s.alignrec);
+// AlignRec checkpoints (model, Adam state, best weights) every epoch; --resume continues one.
+const ckpt = `${out}/alignrec.ckpt.safetensors`;
+await train(alignrec, { ...s.alignrec, checkpoint: ckpt, resume: args.resume ? ckpt : undefined });
 alignrec.dispose();
 const lightgcn = new LightGCN(split.train);
 await train(lightgcn, s.lightgcn);

@@ -118,7 +118,7 @@ gpuTest(
   async () => {
     const d = embeddedData(EMBEDDED_SMALL);
     const data = trainData(d.split);
-    // Stage-2 input: the raw modalities side by side (stage 1 is tested in ica_test.ts).
+    // Stage-2 input: the raw modalities side by side (stage 1 is tested in models_test.ts).
     const feats = concatFeatures(d.image!, d.text!);
     const common = { batchSize: 512, lr: 0.005, ks: [20] };
     const ar = new AlignRec(d.split.train, feats.data);

@@ -63,6 +63,15 @@ export class Embedding extends Module {
   }
 }
 
+/** Named parameters without a layer (PyTorch's `nn.ParameterDict`). */
+export class ParameterDict extends Module {
+  /** Registers each entry as a trainable parameter under its key. */
+  constructor(entries: Record<string, Tensor<"f32">>) {
+    super();
+    for (const [k, v] of Object.entries(entries)) this.param(k, v);
+  }
+}
+
 /**
  * LightGCN propagation: `mean(H⁰, ÂH⁰, …, Â^L H⁰)` over `layers` products with the
  * normalised adjacency (spec §1.2, "User-item view").
@@ -107,10 +116,10 @@ export interface LightGcnConfig {
 export class LightGCN extends Recommender {
   /** Display name. */
   readonly name = "LightGCN";
-  /** `[U, d]` user table. */
-  readonly user: Embedding;
-  /** `[I, d]` item table. */
-  readonly item: Embedding;
+  /** `[U, d]` user table (`embedding_dict.user_emb`, MMRec's name). */
+  readonly userEmb: Tensor<"f32">;
+  /** `[I, d]` item table (`embedding_dict.item_emb`). */
+  readonly itemEmb: Tensor<"f32">;
   /** The normalised bipartite adjacency. */
   readonly adj: SparseMatrix;
   readonly #layers: number;
@@ -121,14 +130,16 @@ export class LightGCN extends Recommender {
     super();
     const d = cfg.embeddingSize ?? 64;
     const rng = new Rng(cfg.seed ?? 999);
-    this.user = this.child(
-      "user_emb",
-      new Embedding(train.numUsers, d, xavierUniform(train.numUsers, d, rng)),
+    const { numUsers: nu, numItems: ni } = train;
+    const dict = this.child(
+      "embedding_dict",
+      new ParameterDict({
+        user_emb: tensor(xavierUniform(nu, d, rng), [nu, d]),
+        item_emb: tensor(xavierUniform(ni, d, rng), [ni, d]),
+      }),
     );
-    this.item = this.child(
-      "item_emb",
-      new Embedding(train.numItems, d, xavierUniform(train.numItems, d, rng)),
-    );
+    this.userEmb = dict.getParameter("user_emb");
+    this.itemEmb = dict.getParameter("item_emb");
     this.adj = bipartiteAdjacency(train);
     this.#layers = cfg.layers ?? 2;
     this.#reg = cfg.regWeight ?? 1e-4;
@@ -138,7 +149,7 @@ export class LightGCN extends Recommender {
   forward(): Tensor<"f32"> {
     return lightGcnPropagate(
       this.adj,
-      concat([this.user.weight, this.item.weight], 0),
+      concat([this.userEmb, this.itemEmb], 0),
       this.#layers,
     );
   }
@@ -151,8 +162,8 @@ export class LightGCN extends Recommender {
     const n = gather(all, b.negNode);
     const bpr = bprLoss(rowDot(u, p), rowDot(u, n));
     const egoNorms = add(
-      add(frobenius(this.user.forward(b.users)), frobenius(this.item.forward(b.pos))),
-      frobenius(this.item.forward(b.neg)),
+      add(frobenius(gather(this.userEmb, b.users)), frobenius(gather(this.itemEmb, b.pos))),
+      frobenius(gather(this.itemEmb, b.neg)),
     );
     const reg = scale(egoNorms, this.#reg / b.size);
     return { loss: add(bpr, reg), parts: { bpr, reg } };
@@ -161,7 +172,7 @@ export class LightGCN extends Recommender {
   /** Final embeddings. */
   embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } {
     const all = this.forward();
-    const nu = this.user.num;
+    const nu = this.userEmb.shape[0];
     return { users: slice(all, [0, 0], [nu, -1]), items: slice(all, [nu, 0], [-1, -1]) };
   }
 
