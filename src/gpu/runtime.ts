@@ -160,6 +160,14 @@ export class Runtime {
     const key = Object.values(spec.bindings).join(",");
     let layout = this.#layouts.get(key);
     if (!layout) {
+      const n = Object.keys(spec.bindings).length;
+      const max = this.device.limits.maxStorageBuffersPerShaderStage;
+      if (n > max) {
+        throw new Error(
+          `wgrec ${spec.name}: the kernel binds ${n} storage buffers, this device allows ${max} ` +
+            `per shader stage`,
+        );
+      }
       const entries: GPUBindGroupLayoutEntry[] = [
         // Dynamic offset: one bind group serves every slot of the uniform arena.
         {
