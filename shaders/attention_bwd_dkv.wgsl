@@ -1,0 +1,382 @@
+// Fused attention backward, key side: with keys as rows and queries as columns,
+//   dv_t = Σ_i p̃_it dO_i     (p̃ = p times the dropout mask and 1/(1−rate)),
+//   dk_t = scale · Σ_i p_it (dp̃_it − Δ_i) q_i,  dp̃_it = dO_i · v_t (masked and scaled as p̃),
+// p_it = exp(s_it − lse_i) recomputed from the saved log-sum-exp, Δ from attention_bwd_delta.
+// Register-blocked like attention_fwd.wgsl (read its header): invocation (batch·head, key quad,
+// column group g) holds 4 keys × RC column quads of dk and of dv (quads g·RC.. of each, where
+// they exist) and streams over the query rows that can see the keys in blocks of 32; the score
+// tiles serve both. Invisible keys (padding) get zero gradients.
+//
+// Defines: D_QK, D_V, RC (1..16), VQ, VV; options (incl. need_dk, need_dv) are bits of u.flags.
+
+const DQ4 = (D_QK + 3) / 4;
+const DV4 = (D_V + 3) / 4;
+
+struct KQ { t: array<mat4x4<f32>, 8> }
+struct CQ { t: array<mat4x4<f32>, 16> }
+
+// Options, bits of u.flags (workgroup-uniform branches; kept out of the pipeline key so that
+// few pipelines need compiling).
+fn causal() -> bool { return (u.flags & 1u) != 0u; }
+fn has_bias() -> bool { return (u.flags & 2u) != 0u; }
+fn has_lens() -> bool { return (u.flags & 4u) != 0u; }
+fn dropout_on() -> bool { return (u.flags & 8u) != 0u; }
+fn blhd() -> bool { return (u.flags & 16u) != 0u; } // layout [B, L, H, D], else [B, H, L, D]
+fn need_dk() -> bool { return (u.flags & 32u) != 0u; } // key side: write dk
+fn need_dv() -> bool { return (u.flags & 128u) != 0u; } // key side: write dv
+fn write_ds() -> bool { return (u.flags & 64u) != 0u; } // query side: also write ds
+// Offset of row i (of a sequence of length len) of head h in batch b, for row width w.
+fn row_off(b: u32, h: u32, i: u32, len: u32, w: u32) -> u32 {
+  if (blhd()) { return ((b * len + i) * u.heads + h) * w; }
+  return ((b * u.heads + h) * len + i) * w;
+}
+
+// lowbias32 (Chris Wellons): a cheap integer hash with good avalanche, four at a time.
+fn hash4(x: vec4<u32>) -> vec4<u32> {
+  var h = x;
+  h ^= h >> vec4<u32>(16u);
+  h *= vec4<u32>(0x7feb352du);
+  h ^= h >> vec4<u32>(15u);
+  h *= vec4<u32>(0x846ca68bu);
+  h ^= h >> vec4<u32>(16u);
+  return h;
+}
+
+// 4×4 tile update: row i of acc += Σ_kk a[i][kk] · bm[kk].
+fn mma(acc: mat4x4<f32>, a: mat4x4<f32>, bm: mat4x4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(mrow(acc[0], a[0], bm), mrow(acc[1], a[1], bm), mrow(acc[2], a[2], bm),
+                     mrow(acc[3], a[3], bm));
+}
+fn mrow(c: vec4<f32>, a: vec4<f32>, bm: mat4x4<f32>) -> vec4<f32> {
+  return fma(vec4(a.w), bm[3], fma(vec4(a.z), bm[2], fma(vec4(a.y), bm[1], fma(vec4(a.x), bm[0], c))));
+}
+fn rowmax(t: mat4x4<f32>) -> vec4<f32> {
+  return vec4<f32>(max(max(t[0].x, t[0].y), max(t[0].z, t[0].w)),
+                   max(max(t[1].x, t[1].y), max(t[1].z, t[1].w)),
+                   max(max(t[2].x, t[2].y), max(t[2].z, t[2].w)),
+                   max(max(t[3].x, t[3].y), max(t[3].z, t[3].w)));
+}
+fn rowsum(t: mat4x4<f32>) -> vec4<f32> {
+  let one = vec4<f32>(1.0);
+  return vec4<f32>(dot(t[0], one), dot(t[1], one), dot(t[2], one), dot(t[3], one));
+}
+// Row i of t times s[i].
+fn scale_rows(t: mat4x4<f32>, s: vec4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(t[0] * s.x, t[1] * s.y, t[2] * s.z, t[3] * s.w);
+}
+
+// Masked scores (never produced by finite inputs; exp(NEG − m) = 0 for any finite m).
+const NEG = -3.0e38;
+
+// exp(x − m) per row (m: one value per row), 0 for masked scores.
+fn probs(x: mat4x4<f32>, m: vec4<f32>) -> mat4x4<f32> {
+  let z = vec4<f32>(0.0);
+  let lo = vec4<f32>(-1.0e38);
+  return mat4x4<f32>(select(z, exp(x[0] - vec4<f32>(m.x)), x[0] > lo),
+                     select(z, exp(x[1] - vec4<f32>(m.y)), x[1] > lo),
+                     select(z, exp(x[2] - vec4<f32>(m.z)), x[2] > lo),
+                     select(z, exp(x[3] - vec4<f32>(m.w)), x[3] > lo));
+}
+
+// Rows r0..r0+3 of `q` (clamped to the last row) × elements 4c..4c+3 (0 past the row).
+fn ld_q(b: u32, h: u32, r0: u32, c: u32) -> mat4x4<f32> {
+  let n1 = u.lq - 1u;
+  let o0 = row_off(b, h, min(r0, n1), u.lq, D_QK);
+  let o1 = row_off(b, h, min(r0 + 1u, n1), u.lq, D_QK);
+  let o2 = row_off(b, h, min(r0 + 2u, n1), u.lq, D_QK);
+  let o3 = row_off(b, h, min(r0 + 3u, n1), u.lq, D_QK);
+  if (VQ) {
+    return mat4x4<f32>(q[o0 / 4u + c], q[o1 / 4u + c], q[o2 / 4u + c], q[o3 / 4u + c]);
+  }
+  return mat4x4<f32>(row4_q(o0, c), row4_q(o1, c), row4_q(o2, c), row4_q(o3, c));
+}
+fn el_q(i: u32) -> f32 { return q[i / 4u][i % 4u]; }
+fn row4_q(o: u32, c: u32) -> vec4<f32> {
+  let d = 4u * c;
+  let e = o + D_QK - 1u;
+  return vec4<f32>(el_q(min(o + d, e)), select(0.0, el_q(min(o + d + 1u, e)), d + 1u < D_QK),
+    select(0.0, el_q(min(o + d + 2u, e)), d + 2u < D_QK),
+    select(0.0, el_q(min(o + d + 3u, e)), d + 3u < D_QK));
+}
+
+// Rows r0..r0+3 of `k` (clamped to the last row) × elements 4c..4c+3 (0 past the row).
+fn ld_k(b: u32, h: u32, r0: u32, c: u32) -> mat4x4<f32> {
+  let n1 = u.lk - 1u;
+  let o0 = row_off(b, h, min(r0, n1), u.lk, D_QK);
+  let o1 = row_off(b, h, min(r0 + 1u, n1), u.lk, D_QK);
+  let o2 = row_off(b, h, min(r0 + 2u, n1), u.lk, D_QK);
+  let o3 = row_off(b, h, min(r0 + 3u, n1), u.lk, D_QK);
+  if (VQ) {
+    return mat4x4<f32>(k[o0 / 4u + c], k[o1 / 4u + c], k[o2 / 4u + c], k[o3 / 4u + c]);
+  }
+  return mat4x4<f32>(row4_k(o0, c), row4_k(o1, c), row4_k(o2, c), row4_k(o3, c));
+}
+fn el_k(i: u32) -> f32 { return k[i / 4u][i % 4u]; }
+fn row4_k(o: u32, c: u32) -> vec4<f32> {
+  let d = 4u * c;
+  let e = o + D_QK - 1u;
+  return vec4<f32>(el_k(min(o + d, e)), select(0.0, el_k(min(o + d + 1u, e)), d + 1u < D_QK),
+    select(0.0, el_k(min(o + d + 2u, e)), d + 2u < D_QK),
+    select(0.0, el_k(min(o + d + 3u, e)), d + 3u < D_QK));
+}
+
+// Rows r0..r0+3 of `v` (clamped to the last row) × elements 4c..4c+3 (0 past the row).
+fn ld_v(b: u32, h: u32, r0: u32, c: u32) -> mat4x4<f32> {
+  let n1 = u.lk - 1u;
+  let o0 = row_off(b, h, min(r0, n1), u.lk, D_V);
+  let o1 = row_off(b, h, min(r0 + 1u, n1), u.lk, D_V);
+  let o2 = row_off(b, h, min(r0 + 2u, n1), u.lk, D_V);
+  let o3 = row_off(b, h, min(r0 + 3u, n1), u.lk, D_V);
+  if (VV) {
+    return mat4x4<f32>(v[o0 / 4u + c], v[o1 / 4u + c], v[o2 / 4u + c], v[o3 / 4u + c]);
+  }
+  return mat4x4<f32>(row4_v(o0, c), row4_v(o1, c), row4_v(o2, c), row4_v(o3, c));
+}
+fn el_v(i: u32) -> f32 { return v[i / 4u][i % 4u]; }
+fn row4_v(o: u32, c: u32) -> vec4<f32> {
+  let d = 4u * c;
+  let e = o + D_V - 1u;
+  return vec4<f32>(el_v(min(o + d, e)), select(0.0, el_v(min(o + d + 1u, e)), d + 1u < D_V),
+    select(0.0, el_v(min(o + d + 2u, e)), d + 2u < D_V),
+    select(0.0, el_v(min(o + d + 3u, e)), d + 3u < D_V));
+}
+
+// Rows r0..r0+3 of `go` (clamped to the last row) × elements 4c..4c+3 (0 past the row).
+fn ld_go(b: u32, h: u32, r0: u32, c: u32) -> mat4x4<f32> {
+  let n1 = u.lq - 1u;
+  let o0 = row_off(b, h, min(r0, n1), u.lq, D_V);
+  let o1 = row_off(b, h, min(r0 + 1u, n1), u.lq, D_V);
+  let o2 = row_off(b, h, min(r0 + 2u, n1), u.lq, D_V);
+  let o3 = row_off(b, h, min(r0 + 3u, n1), u.lq, D_V);
+  if (VV) {
+    return mat4x4<f32>(go[o0 / 4u + c], go[o1 / 4u + c], go[o2 / 4u + c], go[o3 / 4u + c]);
+  }
+  return mat4x4<f32>(row4_go(o0, c), row4_go(o1, c), row4_go(o2, c), row4_go(o3, c));
+}
+fn el_go(i: u32) -> f32 { return go[i / 4u][i % 4u]; }
+fn row4_go(o: u32, c: u32) -> vec4<f32> {
+  let d = 4u * c;
+  let e = o + D_V - 1u;
+  return vec4<f32>(el_go(min(o + d, e)), select(0.0, el_go(min(o + d + 1u, e)), d + 1u < D_V),
+    select(0.0, el_go(min(o + d + 2u, e)), d + 2u < D_V),
+    select(0.0, el_go(min(o + d + 3u, e)), d + 3u < D_V));
+}
+
+// lse and Δ of queries i..i+3 (clamped to the last row).
+fn qrows(bh: u32, i: u32) -> vec4<u32> {
+  return vec4<u32>(bh * u.lq) + min(vec4<u32>(i, i + 1u, i + 2u, i + 3u), vec4<u32>(u.lq - 1u));
+}
+fn lse4(bh: u32, i: u32) -> vec4<f32> {
+  let r = qrows(bh, i);
+  return vec4<f32>(lse[r.x], lse[r.y], lse[r.z], lse[r.w]);
+}
+fn delta4(bh: u32, i: u32) -> vec4<f32> {
+  let r = qrows(bh, i);
+  return vec4<f32>(delta[r.x], delta[r.y], delta[r.z], delta[r.w]);
+}
+
+// Bias of queries iq..iq+3 for a key with bias offset base (a main key; 0 for prefix keys).
+fn bias_col(base: u32, t: u32, iq: u32) -> vec4<f32> {
+  if (t < u.npre) { return vec4<f32>(0.0); }
+  let si = at8(u.bst, 2u);
+  let i = min(vec4<u32>(iq, iq + 1u, iq + 2u, iq + 3u), vec4<u32>(u.lq - 1u));
+  return vec4<f32>(bias[base + i.x * si], bias[base + i.y * si], bias[base + i.z * si],
+    bias[base + i.w * si]);
+}
+
+// Scaled scores of keys tk (rows) against queries iq..iq+3 plus bias; NEG where invisible.
+fn finish_t(x: mat4x4<f32>, iq: u32, tk: vec4<u32>, vis: vec4<bool>, bo: vec4<u32>) -> mat4x4<f32> {
+  let i = vec4<u32>(iq, iq + 1u, iq + 2u, iq + 3u);
+  var r = x * u.scale;
+  if (has_bias()) {
+    r = r + mat4x4<f32>(bias_col(bo.x, tk.x, iq), bias_col(bo.y, tk.y, iq), bias_col(bo.z, tk.z, iq),
+                        bias_col(bo.w, tk.w, iq));
+  }
+  let n = vec4<f32>(NEG);
+  return mat4x4<f32>(select(n, r[0], ok(tk.x, vis.x, i)), select(n, r[1], ok(tk.y, vis.y, i)),
+                     select(n, r[2], ok(tk.z, vis.z, i)), select(n, r[3], ok(tk.w, vis.w, i)));
+}
+
+// Whether key t (visible: not padding) is seen by queries i.
+fn ok(t: u32, visible: bool, i: vec4<u32>) -> vec4<bool> {
+  var r = vec4<bool>(visible) & i < vec4<u32>(u.lq);
+  if (causal() && t >= u.npre) { r = r & vec4<u32>(t - u.npre) <= i; }
+  return r;
+}
+
+// exp(x − lse) with one lse per column (query), 0 for masked scores.
+fn probs_t(x: mat4x4<f32>, l: vec4<f32>) -> mat4x4<f32> {
+  let z = vec4<f32>(0.0);
+  let lo = vec4<f32>(-1.0e38);
+  return mat4x4<f32>(select(z, exp(x[0] - l), x[0] > lo), select(z, exp(x[1] - l), x[1] > lo),
+                     select(z, exp(x[2] - l), x[2] > lo), select(z, exp(x[3] - l), x[3] > lo));
+}
+
+// x times the dropout mask of (query iq..iq+3, key tk) and 1/(1 − rate) (identity without dropout).
+fn keep_t(x: mat4x4<f32>, bh: u32, iq: u32, tk: vec4<u32>) -> mat4x4<f32> {
+  if (!dropout_on()) { return x; }
+  let i = vec4<u32>(bh * u.lq) + min(vec4<u32>(iq, iq + 1u, iq + 2u, iq + 3u), vec4<u32>(u.lq - 1u));
+  let rs = hash4(vec4<u32>(u.seed) ^ hash4(i));
+  let th = vec4<u32>(u.keep_thresh);
+  let z = vec4<f32>(0.0);
+  let sc = u.drop_scale;
+  return mat4x4<f32>(select(z, x[0] * sc, hash4(rs ^ vec4<u32>(tk.x)) >= th),
+                     select(z, x[1] * sc, hash4(rs ^ vec4<u32>(tk.y)) >= th),
+                     select(z, x[2] * sc, hash4(rs ^ vec4<u32>(tk.z)) >= th),
+                     select(z, x[3] * sc, hash4(rs ^ vec4<u32>(tk.w)) >= th));
+}
+
+// ds = p (dp̃ − Δ), Δ one per column (query).
+fn ds_t(p: mat4x4<f32>, dp: mat4x4<f32>, d: vec4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(p[0] * (dp[0] - d), p[1] * (dp[1] - d), p[2] * (dp[2] - d), p[3] * (dp[3] - d));
+}
+
+// o + p̃·dO over the block's 32 queries for column quad cv of dv.
+fn pdo(o: mat4x4<f32>, p: KQ, b: u32, h: u32, i0: u32, cv: u32) -> mat4x4<f32> {
+  var r = o;
+  r = mma(r, p.t[0], ld_go(b, h, i0 + 0u, cv));
+  r = mma(r, p.t[1], ld_go(b, h, i0 + 4u, cv));
+  r = mma(r, p.t[2], ld_go(b, h, i0 + 8u, cv));
+  r = mma(r, p.t[3], ld_go(b, h, i0 + 12u, cv));
+  r = mma(r, p.t[4], ld_go(b, h, i0 + 16u, cv));
+  r = mma(r, p.t[5], ld_go(b, h, i0 + 20u, cv));
+  r = mma(r, p.t[6], ld_go(b, h, i0 + 24u, cv));
+  r = mma(r, p.t[7], ld_go(b, h, i0 + 28u, cv));
+  return r;
+}
+
+// o + ds·Q over the block's 32 queries for column quad cv of dk.
+fn dsq(o: mat4x4<f32>, s: KQ, b: u32, h: u32, i0: u32, cv: u32) -> mat4x4<f32> {
+  var r = o;
+  r = mma(r, s.t[0], ld_q(b, h, i0 + 0u, cv));
+  r = mma(r, s.t[1], ld_q(b, h, i0 + 4u, cv));
+  r = mma(r, s.t[2], ld_q(b, h, i0 + 8u, cv));
+  r = mma(r, s.t[3], ld_q(b, h, i0 + 12u, cv));
+  r = mma(r, s.t[4], ld_q(b, h, i0 + 16u, cv));
+  r = mma(r, s.t[5], ld_q(b, h, i0 + 20u, cv));
+  r = mma(r, s.t[6], ld_q(b, h, i0 + 24u, cv));
+  r = mma(r, s.t[7], ld_q(b, h, i0 + 28u, cv));
+  return r;
+}
+
+fn store_k(b: u32, h: u32, t0: u32, cv: u32, t: mat4x4<f32>) {
+  for (var r = 0u; r < 4u; r++) {
+    if (t0 + r < u.lk) {
+      let o = row_off(b, h, t0 + r, u.lk, D_QK) + 4u * cv;
+      let x = t[r] * u.scale;
+      for (var c = 0u; c < 4u; c++) {
+        if (4u * cv + c < D_QK) { dk[o + c] = x[c]; }
+      }
+    }
+  }
+}
+
+fn store_v(b: u32, h: u32, t0: u32, cv: u32, t: mat4x4<f32>) {
+  for (var r = 0u; r < 4u; r++) {
+    if (t0 + r < u.lk) {
+      let o = row_off(b, h, t0 + r, u.lk, D_V) + 4u * cv;
+      let x = t[r];
+      for (var c = 0u; c < 4u; c++) {
+        if (4u * cv + c < D_V) { dv[o + c] = x[c]; }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let gid = linear_id(wid, nwg, lid);
+  if (gid >= u.bh * u.nq * u.groups) { return; }
+  let kq = gid % u.nq;
+  let g = (gid / u.nq) % u.groups;
+  let bh = gid / (u.nq * u.groups);
+  let b = bh / u.heads;
+  let h = bh % u.heads;
+  let t0 = 4u * kq;
+  let tk = min(vec4<u32>(t0, t0 + 1u, t0 + 2u, t0 + 3u), vec4<u32>(u.lk - 1u));
+
+  var nmain = u.lk - u.npre;
+  if (has_lens()) { nmain = u32(clamp(lens[b], 0, i32(nmain))); }
+  let vis = vec4<u32>(t0, t0 + 1u, t0 + 2u, t0 + 3u) < vec4<u32>(u.npre + nmain);
+  // Queries [istart, lq) can see some key of the quad (causal: main key j is seen by i ≥ j).
+  var istart = 0u;
+  if (causal() && t0 > u.npre) { istart = t0 - u.npre; }
+  if (!any(vis)) { istart = u.lq; } // the whole quad is padding: zero gradients
+  var bo = vec4<u32>(0u);
+  if (has_bias()) {
+    let j = min(tk - vec4<u32>(u.npre), vec4<u32>(u.lk - u.npre - 1u)); // prefix keys: unused
+    bo = vec4<u32>(b * at8(u.bst, 0u) + h * at8(u.bst, 1u)) + j * vec4<u32>(at8(u.bst, 3u));
+  }
+
+  var acck: CQ;
+  var accv: CQ;
+  for (var i0 = istart; i0 < u.lq; i0 += 32u) {
+    var s = KQ(); // (explicit: naga hoists locals, so an implicit zero happens once)
+    for (var c = 0u; c < DQ4; c++) {
+      let kt = ld_k(b, h, t0, c);
+      s.t[0] = mma(s.t[0], kt, transpose(ld_q(b, h, i0 + 0u, c)));
+      s.t[1] = mma(s.t[1], kt, transpose(ld_q(b, h, i0 + 4u, c)));
+      s.t[2] = mma(s.t[2], kt, transpose(ld_q(b, h, i0 + 8u, c)));
+      s.t[3] = mma(s.t[3], kt, transpose(ld_q(b, h, i0 + 12u, c)));
+      s.t[4] = mma(s.t[4], kt, transpose(ld_q(b, h, i0 + 16u, c)));
+      s.t[5] = mma(s.t[5], kt, transpose(ld_q(b, h, i0 + 20u, c)));
+      s.t[6] = mma(s.t[6], kt, transpose(ld_q(b, h, i0 + 24u, c)));
+      s.t[7] = mma(s.t[7], kt, transpose(ld_q(b, h, i0 + 28u, c)));
+    }
+    s.t[0] = probs_t(finish_t(s.t[0], i0 + 0u, tk, vis, bo), lse4(bh, i0 + 0u));
+    s.t[1] = probs_t(finish_t(s.t[1], i0 + 4u, tk, vis, bo), lse4(bh, i0 + 4u));
+    s.t[2] = probs_t(finish_t(s.t[2], i0 + 8u, tk, vis, bo), lse4(bh, i0 + 8u));
+    s.t[3] = probs_t(finish_t(s.t[3], i0 + 12u, tk, vis, bo), lse4(bh, i0 + 12u));
+    s.t[4] = probs_t(finish_t(s.t[4], i0 + 16u, tk, vis, bo), lse4(bh, i0 + 16u));
+    s.t[5] = probs_t(finish_t(s.t[5], i0 + 20u, tk, vis, bo), lse4(bh, i0 + 20u));
+    s.t[6] = probs_t(finish_t(s.t[6], i0 + 24u, tk, vis, bo), lse4(bh, i0 + 24u));
+    s.t[7] = probs_t(finish_t(s.t[7], i0 + 28u, tk, vis, bo), lse4(bh, i0 + 28u));
+    var pd = KQ();
+      pd.t[0] = keep_t(s.t[0], bh, i0 + 0u, tk);
+      pd.t[1] = keep_t(s.t[1], bh, i0 + 4u, tk);
+      pd.t[2] = keep_t(s.t[2], bh, i0 + 8u, tk);
+      pd.t[3] = keep_t(s.t[3], bh, i0 + 12u, tk);
+      pd.t[4] = keep_t(s.t[4], bh, i0 + 16u, tk);
+      pd.t[5] = keep_t(s.t[5], bh, i0 + 20u, tk);
+      pd.t[6] = keep_t(s.t[6], bh, i0 + 24u, tk);
+      pd.t[7] = keep_t(s.t[7], bh, i0 + 28u, tk);
+    if (need_dv()) {
+      for (var v = 0u; v < RC; v++) {
+        let cv = g * RC + v;
+        if (cv < DV4) { accv.t[v] = pdo(accv.t[v], pd, b, h, i0, cv); }
+      }
+    }
+    if (need_dk()) {
+      var dp = KQ();
+      for (var c = 0u; c < DV4; c++) {
+        let vt = ld_v(b, h, t0, c);
+        dp.t[0] = mma(dp.t[0], vt, transpose(ld_go(b, h, i0 + 0u, c)));
+        dp.t[1] = mma(dp.t[1], vt, transpose(ld_go(b, h, i0 + 4u, c)));
+        dp.t[2] = mma(dp.t[2], vt, transpose(ld_go(b, h, i0 + 8u, c)));
+        dp.t[3] = mma(dp.t[3], vt, transpose(ld_go(b, h, i0 + 12u, c)));
+        dp.t[4] = mma(dp.t[4], vt, transpose(ld_go(b, h, i0 + 16u, c)));
+        dp.t[5] = mma(dp.t[5], vt, transpose(ld_go(b, h, i0 + 20u, c)));
+        dp.t[6] = mma(dp.t[6], vt, transpose(ld_go(b, h, i0 + 24u, c)));
+        dp.t[7] = mma(dp.t[7], vt, transpose(ld_go(b, h, i0 + 28u, c)));
+      }
+      s.t[0] = ds_t(s.t[0], keep_t(dp.t[0], bh, i0 + 0u, tk), delta4(bh, i0 + 0u));
+      s.t[1] = ds_t(s.t[1], keep_t(dp.t[1], bh, i0 + 4u, tk), delta4(bh, i0 + 4u));
+      s.t[2] = ds_t(s.t[2], keep_t(dp.t[2], bh, i0 + 8u, tk), delta4(bh, i0 + 8u));
+      s.t[3] = ds_t(s.t[3], keep_t(dp.t[3], bh, i0 + 12u, tk), delta4(bh, i0 + 12u));
+      s.t[4] = ds_t(s.t[4], keep_t(dp.t[4], bh, i0 + 16u, tk), delta4(bh, i0 + 16u));
+      s.t[5] = ds_t(s.t[5], keep_t(dp.t[5], bh, i0 + 20u, tk), delta4(bh, i0 + 20u));
+      s.t[6] = ds_t(s.t[6], keep_t(dp.t[6], bh, i0 + 24u, tk), delta4(bh, i0 + 24u));
+      s.t[7] = ds_t(s.t[7], keep_t(dp.t[7], bh, i0 + 28u, tk), delta4(bh, i0 + 28u));
+      for (var v = 0u; v < RC; v++) {
+        let cv = g * RC + v;
+        if (cv < DQ4) { acck.t[v] = dsq(acck.t[v], s, b, h, i0, cv); }
+      }
+    }
+  }
+  for (var v = 0u; v < RC; v++) {
+    let cv = g * RC + v;
+    if (need_dk() && cv < DQ4) { store_k(b, h, t0, cv, acck.t[v]); }
+    if (need_dv() && cv < DV4) { store_v(b, h, t0, cv, accv.t[v]); }
+  }
+}

@@ -1,0 +1,309 @@
+// Fused scaled-dot-product attention, forward (see src/ops/attention.ts for the semantics).
+//
+// Register-blocked for adapters that run compute on a CPU (llvmpipe/lavapipe): there every
+// invocation is one SIMD lane, every storage load is a per-lane loop and dynamically indexed
+// private arrays live in memory, so each invocation keeps its whole working set in 4×4 tiles
+// (mat4x4) addressed by constant indices only, and every loaded vec4 feeds 16 multiply-adds.
+// No workgroup memory, no barriers.
+//
+// Invocation (batch·head, row quad, column group): 4 query rows and RV quads (4·RV columns) of
+// the output. It streams over the keys in blocks of 32 with an online softmax (running max m
+// and sum l per row): S = scale·Q·Kᵀ + bias for the block (8 tiles, summed over the head dim in
+// chunks of 4), masked, P = exp(S − m), O = O·exp(m_old − m) + P·V. The Lq×Lk score matrix
+// never exists. With more than 16·4 value columns the scores are recomputed per column group.
+// The output rows and the per-row log-sum-exp (natural log; -Inf for a fully masked row) are
+// written for the backward.
+//
+// Defines: D_QK, D_V (head dims), RV (1..16), VQ / VV (q,k / v rows are vec4-aligned: read
+// whole vec4s; q, k, v are bound as vec4 arrays either way). Options are bits of u.flags.
+
+const DQ4 = (D_QK + 3) / 4;
+const DV4 = (D_V + 3) / 4;
+// Masked scores (never produced by finite inputs; exp(NEG − m) = 0 for any finite m).
+const NEG = -3.0e38;
+
+// Score tiles of one row quad against the 8 key quads of a block.
+struct KQ { t: array<mat4x4<f32>, 8> }
+// Output tiles of one row quad: up to 16 column quads.
+struct OQ { t: array<mat4x4<f32>, 16> }
+
+// Options, bits of u.flags (workgroup-uniform branches; kept out of the pipeline key so that
+// few pipelines need compiling).
+fn causal() -> bool { return (u.flags & 1u) != 0u; }
+fn has_bias() -> bool { return (u.flags & 2u) != 0u; }
+fn has_lens() -> bool { return (u.flags & 4u) != 0u; }
+fn dropout_on() -> bool { return (u.flags & 8u) != 0u; }
+fn blhd() -> bool { return (u.flags & 16u) != 0u; } // layout [B, L, H, D], else [B, H, L, D]
+fn need_dk() -> bool { return (u.flags & 32u) != 0u; } // key side: write dk
+fn need_dv() -> bool { return (u.flags & 128u) != 0u; } // key side: write dv
+fn write_ds() -> bool { return (u.flags & 64u) != 0u; } // query side: also write ds
+// Offset of row i (of a sequence of length len) of head h in batch b, for row width w.
+fn row_off(b: u32, h: u32, i: u32, len: u32, w: u32) -> u32 {
+  if (blhd()) { return ((b * len + i) * u.heads + h) * w; }
+  return ((b * u.heads + h) * len + i) * w;
+}
+
+// lowbias32 (Chris Wellons): a cheap integer hash with good avalanche, four at a time.
+fn hash4(x: vec4<u32>) -> vec4<u32> {
+  var h = x;
+  h ^= h >> vec4<u32>(16u);
+  h *= vec4<u32>(0x7feb352du);
+  h ^= h >> vec4<u32>(15u);
+  h *= vec4<u32>(0x846ca68bu);
+  h ^= h >> vec4<u32>(16u);
+  return h;
+}
+
+// 4×4 tile update: row i of acc += Σ_kk a[i][kk] · bm[kk].
+fn mma(acc: mat4x4<f32>, a: mat4x4<f32>, bm: mat4x4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(mrow(acc[0], a[0], bm), mrow(acc[1], a[1], bm), mrow(acc[2], a[2], bm),
+                     mrow(acc[3], a[3], bm));
+}
+fn mrow(c: vec4<f32>, a: vec4<f32>, bm: mat4x4<f32>) -> vec4<f32> {
+  return fma(vec4(a.w), bm[3], fma(vec4(a.z), bm[2], fma(vec4(a.y), bm[1], fma(vec4(a.x), bm[0], c))));
+}
+fn rowmax(t: mat4x4<f32>) -> vec4<f32> {
+  return vec4<f32>(max(max(t[0].x, t[0].y), max(t[0].z, t[0].w)),
+                   max(max(t[1].x, t[1].y), max(t[1].z, t[1].w)),
+                   max(max(t[2].x, t[2].y), max(t[2].z, t[2].w)),
+                   max(max(t[3].x, t[3].y), max(t[3].z, t[3].w)));
+}
+fn rowsum(t: mat4x4<f32>) -> vec4<f32> {
+  let one = vec4<f32>(1.0);
+  return vec4<f32>(dot(t[0], one), dot(t[1], one), dot(t[2], one), dot(t[3], one));
+}
+// Row i of t times s[i].
+fn scale_rows(t: mat4x4<f32>, s: vec4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(t[0] * s.x, t[1] * s.y, t[2] * s.z, t[3] * s.w);
+}
+
+// Rows r0..r0+3 of `q` (clamped to the last row) × elements 4c..4c+3 (0 past the row).
+fn ld_q(b: u32, h: u32, r0: u32, c: u32) -> mat4x4<f32> {
+  let n1 = u.lq - 1u;
+  let o0 = row_off(b, h, min(r0, n1), u.lq, D_QK);
+  let o1 = row_off(b, h, min(r0 + 1u, n1), u.lq, D_QK);
+  let o2 = row_off(b, h, min(r0 + 2u, n1), u.lq, D_QK);
+  let o3 = row_off(b, h, min(r0 + 3u, n1), u.lq, D_QK);
+  if (VQ) {
+    return mat4x4<f32>(q[o0 / 4u + c], q[o1 / 4u + c], q[o2 / 4u + c], q[o3 / 4u + c]);
+  }
+  return mat4x4<f32>(row4_q(o0, c), row4_q(o1, c), row4_q(o2, c), row4_q(o3, c));
+}
+fn el_q(i: u32) -> f32 { return q[i / 4u][i % 4u]; }
+fn row4_q(o: u32, c: u32) -> vec4<f32> {
+  let d = 4u * c;
+  let e = o + D_QK - 1u;
+  return vec4<f32>(el_q(min(o + d, e)), select(0.0, el_q(min(o + d + 1u, e)), d + 1u < D_QK),
+    select(0.0, el_q(min(o + d + 2u, e)), d + 2u < D_QK),
+    select(0.0, el_q(min(o + d + 3u, e)), d + 3u < D_QK));
+}
+
+// Rows r0..r0+3 of `k` (clamped to the last row) × elements 4c..4c+3 (0 past the row).
+fn ld_k(b: u32, h: u32, r0: u32, c: u32) -> mat4x4<f32> {
+  let n1 = u.lk - 1u;
+  let o0 = row_off(b, h, min(r0, n1), u.lk, D_QK);
+  let o1 = row_off(b, h, min(r0 + 1u, n1), u.lk, D_QK);
+  let o2 = row_off(b, h, min(r0 + 2u, n1), u.lk, D_QK);
+  let o3 = row_off(b, h, min(r0 + 3u, n1), u.lk, D_QK);
+  if (VQ) {
+    return mat4x4<f32>(k[o0 / 4u + c], k[o1 / 4u + c], k[o2 / 4u + c], k[o3 / 4u + c]);
+  }
+  return mat4x4<f32>(row4_k(o0, c), row4_k(o1, c), row4_k(o2, c), row4_k(o3, c));
+}
+fn el_k(i: u32) -> f32 { return k[i / 4u][i % 4u]; }
+fn row4_k(o: u32, c: u32) -> vec4<f32> {
+  let d = 4u * c;
+  let e = o + D_QK - 1u;
+  return vec4<f32>(el_k(min(o + d, e)), select(0.0, el_k(min(o + d + 1u, e)), d + 1u < D_QK),
+    select(0.0, el_k(min(o + d + 2u, e)), d + 2u < D_QK),
+    select(0.0, el_k(min(o + d + 3u, e)), d + 3u < D_QK));
+}
+
+// Rows r0..r0+3 of `v` (clamped to the last row) × elements 4c..4c+3 (0 past the row).
+fn ld_v(b: u32, h: u32, r0: u32, c: u32) -> mat4x4<f32> {
+  let n1 = u.lk - 1u;
+  let o0 = row_off(b, h, min(r0, n1), u.lk, D_V);
+  let o1 = row_off(b, h, min(r0 + 1u, n1), u.lk, D_V);
+  let o2 = row_off(b, h, min(r0 + 2u, n1), u.lk, D_V);
+  let o3 = row_off(b, h, min(r0 + 3u, n1), u.lk, D_V);
+  if (VV) {
+    return mat4x4<f32>(v[o0 / 4u + c], v[o1 / 4u + c], v[o2 / 4u + c], v[o3 / 4u + c]);
+  }
+  return mat4x4<f32>(row4_v(o0, c), row4_v(o1, c), row4_v(o2, c), row4_v(o3, c));
+}
+fn el_v(i: u32) -> f32 { return v[i / 4u][i % 4u]; }
+fn row4_v(o: u32, c: u32) -> vec4<f32> {
+  let d = 4u * c;
+  let e = o + D_V - 1u;
+  return vec4<f32>(el_v(min(o + d, e)), select(0.0, el_v(min(o + d + 1u, e)), d + 1u < D_V),
+    select(0.0, el_v(min(o + d + 2u, e)), d + 2u < D_V),
+    select(0.0, el_v(min(o + d + 3u, e)), d + 3u < D_V));
+}
+
+// Bias of keys t (main key t − npre) for the rows with bias offsets bo; 0 for prefix keys.
+fn bias_row(base: u32, t: vec4<u32>) -> vec4<f32> {
+  let nm1 = u.lk - u.npre - 1u;
+  let sj = at8(u.bst, 3u);
+  let is_main = t >= vec4<u32>(u.npre) & t < vec4<u32>(u.lk);
+  let j = min(t - vec4<u32>(u.npre), vec4<u32>(nm1)); // wraps for prefix keys: clamped, unused
+  return select(vec4<f32>(0.0), vec4<f32>(bias[base + j.x * sj], bias[base + j.y * sj],
+    bias[base + j.z * sj], bias[base + j.w * sj]), is_main);
+}
+
+// Scaled scores of keys tq..tq+3 plus bias, NEG where key t is not below the row's limit.
+fn finish(x: mat4x4<f32>, tq: u32, klim: vec4<u32>, bo: vec4<u32>) -> mat4x4<f32> {
+  let t = vec4<u32>(tq, tq + 1u, tq + 2u, tq + 3u);
+  var r = x * u.scale;
+  if (has_bias()) {
+    r = r + mat4x4<f32>(bias_row(bo.x, t), bias_row(bo.y, t), bias_row(bo.z, t), bias_row(bo.w, t));
+  }
+  let n = vec4<f32>(NEG);
+  return mat4x4<f32>(select(n, r[0], t < vec4<u32>(klim.x)), select(n, r[1], t < vec4<u32>(klim.y)),
+                     select(n, r[2], t < vec4<u32>(klim.z)), select(n, r[3], t < vec4<u32>(klim.w)));
+}
+
+// exp(x − m) per row, 0 for masked scores.
+fn probs(x: mat4x4<f32>, m: vec4<f32>) -> mat4x4<f32> {
+  let z = vec4<f32>(0.0);
+  let lo = vec4<f32>(-1.0e38);
+  return mat4x4<f32>(select(z, exp(x[0] - vec4<f32>(m.x)), x[0] > lo),
+                     select(z, exp(x[1] - vec4<f32>(m.y)), x[1] > lo),
+                     select(z, exp(x[2] - vec4<f32>(m.z)), x[2] > lo),
+                     select(z, exp(x[3] - vec4<f32>(m.w)), x[3] > lo));
+}
+
+// Dropout of keys tq..tq+3: keep where hash(rseed_row ^ t) ≥ keep_thresh, scaled 1/(1 − rate).
+fn drop(p: mat4x4<f32>, rseed: vec4<u32>, tq: u32) -> mat4x4<f32> {
+  let t = vec4<u32>(tq, tq + 1u, tq + 2u, tq + 3u);
+  let th = vec4<u32>(u.keep_thresh);
+  let z = vec4<f32>(0.0);
+  let sc = u.drop_scale;
+  return mat4x4<f32>(select(z, p[0] * sc, hash4(vec4<u32>(rseed.x) ^ t) >= th),
+                     select(z, p[1] * sc, hash4(vec4<u32>(rseed.y) ^ t) >= th),
+                     select(z, p[2] * sc, hash4(vec4<u32>(rseed.z) ^ t) >= th),
+                     select(z, p[3] * sc, hash4(vec4<u32>(rseed.w) ^ t) >= th));
+}
+
+// o + P·V for the block's 32 keys and the value column quad cv.
+fn pv(o: mat4x4<f32>, s: KQ, b: u32, h: u32, t0: u32, cv: u32) -> mat4x4<f32> {
+  var r = o;
+  r = mma(r, s.t[0], ld_v(b, h, t0 + 0u, cv));
+  r = mma(r, s.t[1], ld_v(b, h, t0 + 4u, cv));
+  r = mma(r, s.t[2], ld_v(b, h, t0 + 8u, cv));
+  r = mma(r, s.t[3], ld_v(b, h, t0 + 12u, cv));
+  r = mma(r, s.t[4], ld_v(b, h, t0 + 16u, cv));
+  r = mma(r, s.t[5], ld_v(b, h, t0 + 20u, cv));
+  r = mma(r, s.t[6], ld_v(b, h, t0 + 24u, cv));
+  r = mma(r, s.t[7], ld_v(b, h, t0 + 28u, cv));
+  return r;
+}
+
+// Writes rows i0..i0+3 (those < lq) of column quad cv (columns < D_V), times inv per row.
+fn store_out(b: u32, h: u32, i0: u32, cv: u32, t: mat4x4<f32>, inv: vec4<f32>) {
+  for (var r = 0u; r < 4u; r++) {
+    if (i0 + r < u.lq) {
+      let o = row_off(b, h, i0 + r, u.lq, D_V) + 4u * cv;
+      let x = t[r] * inv[r];
+      for (var c = 0u; c < 4u; c++) {
+        if (4u * cv + c < D_V) { out[o + c] = x[c]; }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let gid = linear_id(wid, nwg, lid);
+  if (gid >= u.bh * u.nq * u.groups) { return; }
+  let rq = gid % u.nq;
+  let g = (gid / u.nq) % u.groups;
+  let bh = gid / (u.nq * u.groups);
+  let b = bh / u.heads;
+  let h = bh % u.heads;
+  let i0 = 4u * rq;
+  let rows = min(vec4<u32>(i0, i0 + 1u, i0 + 2u, i0 + 3u), vec4<u32>(u.lq - 1u));
+
+  // Keys [0, npre) are prefix tokens (always visible); key t ≥ npre is main key t − npre,
+  // visible when t − npre < length[b] and, if causal, t − npre ≤ i: keys [0, klim_i).
+  var nmain = u.lk - u.npre;
+  if (has_lens()) { nmain = u32(clamp(lens[b], 0, i32(nmain))); }
+  var klim = vec4<u32>(u.npre + nmain);
+  if (causal()) { klim = min(klim, vec4<u32>(u.npre + 1u) + rows); }
+  let kend = max(max(klim.x, klim.y), max(klim.z, klim.w));
+  var bo = vec4<u32>(0u);
+  if (has_bias()) {
+    bo = vec4<u32>(b * at8(u.bst, 0u) + h * at8(u.bst, 1u)) + rows * vec4<u32>(at8(u.bst, 2u));
+  }
+  var rseed = vec4<u32>(0u);
+  if (dropout_on()) { rseed = hash4(vec4<u32>(u.seed) ^ hash4(vec4<u32>(bh * u.lq) + rows)); }
+
+  var m = vec4<f32>(NEG);
+  var l = vec4<f32>(0.0);
+  var o: OQ;
+  for (var t0 = 0u; t0 < kend; t0 += 32u) {
+    var s = KQ(); // (explicit: naga hoists locals, so an implicit zero happens once)
+    for (var c = 0u; c < DQ4; c++) {
+      let qt = ld_q(b, h, i0, c);
+      s.t[0] = mma(s.t[0], qt, transpose(ld_k(b, h, t0 + 0u, c)));
+      s.t[1] = mma(s.t[1], qt, transpose(ld_k(b, h, t0 + 4u, c)));
+      s.t[2] = mma(s.t[2], qt, transpose(ld_k(b, h, t0 + 8u, c)));
+      s.t[3] = mma(s.t[3], qt, transpose(ld_k(b, h, t0 + 12u, c)));
+      s.t[4] = mma(s.t[4], qt, transpose(ld_k(b, h, t0 + 16u, c)));
+      s.t[5] = mma(s.t[5], qt, transpose(ld_k(b, h, t0 + 20u, c)));
+      s.t[6] = mma(s.t[6], qt, transpose(ld_k(b, h, t0 + 24u, c)));
+      s.t[7] = mma(s.t[7], qt, transpose(ld_k(b, h, t0 + 28u, c)));
+    }
+    s.t[0] = finish(s.t[0], t0 + 0u, klim, bo);
+    s.t[1] = finish(s.t[1], t0 + 4u, klim, bo);
+    s.t[2] = finish(s.t[2], t0 + 8u, klim, bo);
+    s.t[3] = finish(s.t[3], t0 + 12u, klim, bo);
+    s.t[4] = finish(s.t[4], t0 + 16u, klim, bo);
+    s.t[5] = finish(s.t[5], t0 + 20u, klim, bo);
+    s.t[6] = finish(s.t[6], t0 + 24u, klim, bo);
+    s.t[7] = finish(s.t[7], t0 + 28u, klim, bo);
+    let mb = max(m, max(max(max(rowmax(s.t[0]), rowmax(s.t[1])), max(rowmax(s.t[2]), rowmax(s.t[3]))),
+      max(max(rowmax(s.t[4]), rowmax(s.t[5])), max(rowmax(s.t[6]), rowmax(s.t[7])))));
+    let corr = exp(m - mb);
+    m = mb;
+    s.t[0] = probs(s.t[0], mb);
+    s.t[1] = probs(s.t[1], mb);
+    s.t[2] = probs(s.t[2], mb);
+    s.t[3] = probs(s.t[3], mb);
+    s.t[4] = probs(s.t[4], mb);
+    s.t[5] = probs(s.t[5], mb);
+    s.t[6] = probs(s.t[6], mb);
+    s.t[7] = probs(s.t[7], mb);
+    l = l * corr + ((rowsum(s.t[0]) + rowsum(s.t[1])) + (rowsum(s.t[2]) + rowsum(s.t[3]))) +
+      ((rowsum(s.t[4]) + rowsum(s.t[5])) + (rowsum(s.t[6]) + rowsum(s.t[7])));
+    if (dropout_on()) {
+      s.t[0] = drop(s.t[0], rseed, t0 + 0u);
+      s.t[1] = drop(s.t[1], rseed, t0 + 4u);
+      s.t[2] = drop(s.t[2], rseed, t0 + 8u);
+      s.t[3] = drop(s.t[3], rseed, t0 + 12u);
+      s.t[4] = drop(s.t[4], rseed, t0 + 16u);
+      s.t[5] = drop(s.t[5], rseed, t0 + 20u);
+      s.t[6] = drop(s.t[6], rseed, t0 + 24u);
+      s.t[7] = drop(s.t[7], rseed, t0 + 28u);
+    }
+    // A dynamic loop over the column quads: one copy of the 8 tile products (compile time),
+    // at the price of the accumulator tile's trip through memory.
+    for (var v = 0u; v < RV; v++) {
+      let cv = g * RV + v;
+      if (cv < DV4) { o.t[v] = pv(scale_rows(o.t[v], corr), s, b, h, t0, cv); }
+    }
+  }
+
+  // A fully masked row (no visible key) has l = 0: its output is 0 and its LSE is -Inf.
+  let pos = l > vec4<f32>(0.0);
+  let inv = select(vec4<f32>(0.0), 1.0 / l, pos);
+  for (var v = 0u; v < RV; v++) {
+    if (g * RV + v < DV4) { store_out(b, h, i0, g * RV + v, o.t[v], inv); }
+  }
+  if (g == 0u) {
+    let lse_v = select(vec4<f32>(bitcast<f32>(0xff800000u)), m + log(l), pos);
+    for (var r = 0u; r < 4u; r++) {
+      if (i0 + r < u.lq) { lse[bh * u.lq + i0 + r] = lse_v[r]; }
+    }
+  }
+}

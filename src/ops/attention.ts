@@ -1,0 +1,503 @@
+/**
+ * Fused scaled-dot-product attention (`shaders/attention_fwd.wgsl`) with fused backward
+ * kernels (`shaders/attention_bwd_dq.wgsl`, `shaders/attention_bwd_dkv.wgsl`).
+ *
+ * out_i = Σ_t p̃_it v_t,  p_it = softmax_t(scale · q_i·k_t + bias_it) over the keys visible to
+ * query i, and p̃ = p with dropout applied. The forward streams over keys with an online
+ * softmax, so the Lq×Lk score matrix is never stored; it saves one log-sum-exp per query row,
+ * and the backward recomputes the probabilities from it. Memory is linear in the lengths.
+ *
+ * Masking is structural (key lengths, causality); masked scores are skipped, never set to
+ * −Inf. A query row that sees no key at all ("fully masked": a key length of 0 and no prefix
+ * keys) has output 0, and every gradient through it is 0.
+ * @module
+ */
+
+import { kernel } from "../gpu/kernel.ts";
+import { type Node, type OpAttrs, record } from "../graph.ts";
+import { fmt, runtime, Tensor, tensor, zeros } from "../tensor.ts";
+import { broadcastStrides, expectDtype, groups, launch, output } from "./common.ts";
+import { sumTo } from "./reduce.ts";
+import { broadcastTo, concat, reshape } from "./shape.ts";
+
+/** Largest head dimension (of queries/keys and of values) the kernels accept. */
+export const MAX_HEAD_DIM = 256;
+
+/** Memory layout of queries, keys, values and the output. */
+export type AttentionLayout = "bhld" | "blhd";
+
+/** Options of {@link attention}. */
+export interface AttentionOptions {
+  /** Multiplier of q·k; default 1/√D. */
+  scale?: number;
+  /**
+   * Causal mask, aligned top-left as PyTorch's `is_causal`: query i sees main keys j ≤ i.
+   * Prefix keys are always visible.
+   */
+  causal?: boolean;
+  /**
+   * Number of valid (unpadded) main keys per batch entry, [B]: an i32 tensor (values are
+   * clamped to [0, Lk] on the GPU; they are thresholds, never indices) or a host array
+   * (checked). Prefix keys are never masked.
+   */
+  keyLengths?: Tensor<"i32"> | readonly number[];
+  /**
+   * Additive score bias broadcastable to [B, H, Lq, Lk] (over the main keys; prefix keys get
+   * none). Differentiable. Values must be finite: mask with `keyLengths`/`causal`.
+   */
+  bias?: Tensor<"f32">;
+  /**
+   * Extra key/value tokens placed before the keys (prompt tuning, prefix tuning):
+   * [H, P, D] or [B, H, P, D] in layout "bhld", [P, H, D] or [B, P, H, D] in "blhd" (without
+   * the batch axis they are shared by the batch). Differentiable. Give both or neither.
+   */
+  prefixKey?: Tensor<"f32">;
+  /** Prefix values; see `prefixKey`. */
+  prefixValue?: Tensor<"f32">;
+  /**
+   * Dropout rate on the attention probabilities (0 ≤ rate < 1, default 0). The mask is a hash
+   * of (seed, batch·head, query, key), the same in forward and backward; kept entries are
+   * scaled by 1/(1 − rate).
+   */
+  dropout?: number;
+  /** Seed of the dropout mask (a u32; default 0). Use a new seed per step. */
+  seed?: number;
+  /** "bhld" (default): tensors are [B, H, L, D]; "blhd": [B, L, H, D] (no head permutes). */
+  layout?: AttentionLayout;
+}
+
+const UNIFORMS = {
+  bh: "u32",
+  heads: "u32",
+  lq: "u32",
+  lk: "u32",
+  npre: "u32",
+  /** Row (or key) quads per batch·head. */
+  nq: "u32",
+  /** Column groups per row quad. */
+  groups: "u32",
+  /** Option bits: see FLAG. */
+  flags: "u32",
+  scale: "f32",
+  seed: "u32",
+  keep_thresh: "u32",
+  drop_scale: "f32",
+  bst: "u32x8",
+} as const;
+
+/**
+ * Inputs of the kernels. q, k, v (and the output gradient) are bound as vec4 arrays: aligned
+ * rows are read a vec4 at a time, others a component at a time (one binding each keeps the
+ * backward within 10 storage buffers, SwiftShader's limit).
+ */
+const INPUTS = {
+  q: "vec4<f32>",
+  k: "vec4<f32>",
+  v: "vec4<f32>",
+  bias: "f32",
+  lens: "i32",
+} as const;
+
+/**
+ * Option bits of the `flags` uniform (uniform branches in the kernels rather than defines, so
+ * that a model compiles a handful of pipelines, not one per option combination).
+ */
+const FLAG = {
+  causal: 1,
+  bias: 2,
+  lens: 4,
+  dropout: 8,
+  blhd: 16,
+  needDk: 32,
+  writeDs: 64,
+  needDv: 128,
+} as const;
+
+/** One SIMD pass of a CPU adapter per workgroup; wider on hardware GPUs. */
+const WG_SOFTWARE = 8;
+const WG_HARDWARE = 64;
+
+function specs(wg: number) {
+  return {
+    fwd: kernel({
+      name: "attention_fwd",
+      bindings: { ...INPUTS, out: "f32 rw", lse: "f32 rw" },
+      uniforms: UNIFORMS,
+      workgroupSize: [wg],
+    }),
+    delta: kernel({
+      name: "attention_bwd_delta",
+      bindings: { go: "f32", y: "f32", delta: "f32 rw" },
+      uniforms: UNIFORMS,
+      workgroupSize: [64],
+    }),
+    dq: kernel({
+      name: "attention_bwd_dq",
+      bindings: {
+        ...INPUTS,
+        go: "vec4<f32>",
+        lse: "f32",
+        delta: "f32",
+        dq: "f32 rw",
+        ds_out: "f32 rw",
+      },
+      uniforms: UNIFORMS,
+      workgroupSize: [wg],
+    }),
+    dkv: kernel({
+      name: "attention_bwd_dkv",
+      bindings: {
+        ...INPUTS,
+        go: "vec4<f32>",
+        lse: "f32",
+        delta: "f32",
+        dk: "f32 rw",
+        dv: "f32 rw",
+      },
+      uniforms: UNIFORMS,
+      workgroupSize: [wg],
+    }),
+  };
+}
+const SPECS = { software: specs(WG_SOFTWARE), hardware: specs(WG_HARDWARE) };
+
+/**
+ * Kernels for the current adapter. The kernels keep 4 rows × up to 16 column quads of their
+ * output in registers: right for CPU adapters (llvmpipe, SwiftShader), where registers are
+ * the only fast memory; hardware GPUs get wider workgroups and 4 column quads.
+ */
+function tuning(): { k: typeof SPECS.software; maxQuads: number } {
+  const software = /llvmpipe|lavapipe|swiftshader|software/i.test(
+    runtime().gpu.adapter.description,
+  );
+  return software ? { k: SPECS.software, maxQuads: 16 } : { k: SPECS.hardware, maxQuads: 4 };
+}
+
+/** Column grouping of an output `width` wide: quads per invocation and number of groups. */
+function columns(width: number, maxQuads: number): { quads: number; groups: number } {
+  const n4 = Math.ceil(width / 4);
+  const quads = Math.min(maxQuads, n4);
+  return { quads, groups: Math.ceil(n4 / quads) };
+}
+
+/** Dims of a [B, H, L, D] or [B, L, H, D] tensor. */
+interface Dims {
+  b: number;
+  h: number;
+  l: number;
+  d: number;
+}
+
+function dimsOf(t: Tensor, layout: AttentionLayout): Dims {
+  const [b, x, y, d] = t.shape;
+  return layout === "bhld" ? { b, h: x, l: y, d } : { b, h: y, l: x, d };
+}
+
+function layoutShape(layout: AttentionLayout, b: number, h: number, l: number, d: number) {
+  return layout === "bhld" ? [b, h, l, d] : [b, l, h, d];
+}
+
+function fail(what: string): never {
+  throw new Error(`wgrec attention: ${what}`);
+}
+
+/**
+ * Fused multi-head scaled-dot-product attention: softmax(scale·QKᵀ + bias, masked)·V per
+ * batch entry and head, with optional prefix keys/values, key padding, causal mask and
+ * dropout (see {@link AttentionOptions}). q [B, H, Lq, D], k [B, H, Lk, D], v [B, H, Lk, Dv]
+ * → [B, H, Lq, Dv] (or all [B, L, H, ·] with `layout: "blhd"`). Differentiable in q, k, v,
+ * bias and the prefixes.
+ */
+export function attention(
+  q: Tensor<"f32">,
+  k: Tensor<"f32">,
+  v: Tensor<"f32">,
+  opts: AttentionOptions = {},
+): Tensor<"f32"> {
+  const layout = opts.layout ?? "bhld";
+  if (layout !== "bhld" && layout !== "blhd") fail(`unknown layout '${layout}'`);
+  for (const [t, n] of [[q, "query"], [k, "key"], [v, "value"]] as const) {
+    expectDtype("attention", t, "f32", n);
+    if (t.rank !== 4) {
+      fail(`${n} ${fmt(t.shape)} has rank ${t.rank}, expected rank 4 (layout ${layout})`);
+    }
+  }
+  const dq = dimsOf(q, layout);
+  const dk = dimsOf(k, layout);
+  const dv = dimsOf(v, layout);
+  const shapes = `query ${fmt(q.shape)}, key ${fmt(k.shape)}, value ${fmt(v.shape)}`;
+  if (dk.b !== dq.b || dv.b !== dq.b || dk.h !== dq.h || dv.h !== dq.h) {
+    fail(`batch and head dims of ${shapes} differ (layout ${layout})`);
+  }
+  if (dk.d !== dq.d) fail(`query and key head dims differ: ${shapes}`);
+  if (dv.l !== dk.l) fail(`key and value lengths differ: ${shapes}`);
+  if (dq.d < 1 || dq.d > MAX_HEAD_DIM || dv.d < 1 || dv.d > MAX_HEAD_DIM) {
+    fail(`head dims of ${shapes} must be in [1, ${MAX_HEAD_DIM}]`);
+  }
+  const scale = opts.scale ?? 1 / Math.sqrt(dq.d);
+  if (!Number.isFinite(scale)) fail(`scale ${scale} for ${shapes}, expected a finite number`);
+  const rate = opts.dropout ?? 0;
+  if (!(rate >= 0 && rate < 1)) fail(`dropout rate ${rate} for ${shapes}, expected 0 ≤ rate < 1`);
+  const seed = opts.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    fail(`seed ${seed}, expected an integer in [0, 2^32)`);
+  }
+  const { b: B, h: H, l: Lq } = dq;
+  const Lk = dk.l;
+  const bias = opts.bias;
+  if (bias) {
+    expectDtype("attention", bias, "f32", "bias");
+    const target = [B, H, Lq, Lk];
+    const off = 4 - bias.rank;
+    if (off < 0 || bias.shape.some((d, i) => d !== 1 && d !== target[i + off])) {
+      fail(`bias ${fmt(bias.shape)} does not broadcast to [B, H, Lq, Lk] = ${fmt(target)}`);
+    }
+  }
+  let lens: Tensor<"i32"> | undefined;
+  let ownLens = false;
+  if (opts.keyLengths !== undefined) {
+    const kl = opts.keyLengths;
+    if (!(kl instanceof Tensor)) {
+      const arr = kl as readonly number[];
+      if (arr.length !== B) {
+        fail(`keyLengths has ${arr.length} entries for ${shapes}, expected B = ${B}`);
+      }
+      for (const x of arr) {
+        if (!Number.isInteger(x) || x < 0 || x > Lk) {
+          fail(`key length ${x} for ${shapes}, expected an integer in [0, ${Lk}]`);
+        }
+      }
+      lens = tensor(Int32Array.from(arr), [B], "i32");
+      ownLens = true;
+    } else {
+      lens = kl;
+      expectDtype("attention", lens, "i32", "keyLengths");
+      if (lens.rank !== 1 || lens.shape[0] !== B) {
+        fail(`keyLengths ${fmt(lens.shape)} for ${shapes}, expected [${B}]`);
+      }
+    }
+  }
+
+  // Prefix tokens are concatenated in front of the keys (a copy of O(L·D), small next to the
+  // attention itself); the concat and broadcast record their own gradients.
+  let kk = k;
+  let vv = v;
+  let npre = 0;
+  const pk = opts.prefixKey;
+  const pv = opts.prefixValue;
+  if (pk || pv) {
+    if (!pk || !pv) fail("give both prefixKey and prefixValue, or neither");
+    expectDtype("attention", pk, "f32", "prefixKey");
+    expectDtype("attention", pv, "f32", "prefixValue");
+    const P = pk.shape[layout === "bhld" ? pk.rank - 2 : pk.rank - 3];
+    const want = (d: number) => layoutShape(layout, B, H, P, d);
+    const fits = (t: Tensor, d: number) => {
+      const full = want(d);
+      const s = t.rank === 3 ? [1, ...t.shape] : t.shape;
+      return (t.rank === 3 || t.rank === 4) &&
+        s.every((x, i) => x === full[i] || (i === 0 && x === 1));
+    };
+    if (!fits(pk, dq.d) || !fits(pv, dv.d)) {
+      fail(
+        `prefixKey ${fmt(pk.shape)} / prefixValue ${fmt(pv.shape)} do not fit ${shapes}, ` +
+          `expected ${fmt(want(dq.d).slice(1))} / ${fmt(want(dv.d).slice(1))} with an optional ` +
+          `batch axis (layout ${layout})`,
+      );
+    }
+    const axis = layout === "bhld" ? 2 : 1;
+    const expand = (t: Tensor<"f32">, d: number) => {
+      const t4 = t.rank === 3 ? reshape(t, [1, ...t.shape]) : t;
+      return broadcastTo(t4, want(d));
+    };
+    kk = concat([expand(pk, dq.d), k], axis);
+    vv = concat([expand(pv, dv.d), v], axis);
+    npre = P;
+  }
+  return attentionCore(q, kk, vv, bias, lens, ownLens, {
+    scale,
+    causal: opts.causal ?? false,
+    npre,
+    dropout: rate,
+    seed,
+    layout,
+  });
+}
+
+/** Attributes of the `attention` graph node. */
+export type AttentionAttrs = OpAttrs["attention"];
+
+interface Launch {
+  buffers: Record<string, Tensor>;
+  uniforms: Record<string, number | number[]>;
+  defines: Record<string, number | boolean>;
+  wg: number;
+  bh: number;
+}
+
+/** Uniforms, defines and absent-input stand-ins shared by the kernels. */
+function setup(
+  q: Tensor<"f32">,
+  k: Tensor<"f32">,
+  v: Tensor<"f32">,
+  bias: Tensor<"f32"> | undefined,
+  lens: Tensor<"i32"> | undefined,
+  a: AttentionAttrs,
+) {
+  const { b: B, h: H, l: Lq, d: D } = dimsOf(q, a.layout);
+  const { l: Lk, d: Dv } = dimsOf(v, a.layout);
+  // An empty bias (no main keys) is never read.
+  const useBias = bias && Lk > a.npre ? bias : undefined;
+  const bst = useBias ? broadcastStrides(useBias.shape, [B, H, Lq, Lk - a.npre]) : [0, 0, 0, 0];
+  const thresh = Math.min(Math.round(a.dropout * 2 ** 32), 0xffffffff);
+  return {
+    // Absent inputs are not read; q stands in for their bindings.
+    buffers: {
+      q: q.buffer,
+      k: k.buffer,
+      v: v.buffer,
+      bias: (useBias ?? q).buffer,
+      lens: (lens ?? q).buffer,
+    },
+    uniforms: {
+      bh: B * H,
+      heads: H,
+      lq: Lq,
+      lk: Lk,
+      npre: a.npre,
+      nq: 0,
+      groups: 0,
+      flags: (a.causal ? FLAG.causal : 0) | (useBias ? FLAG.bias : 0) | (lens ? FLAG.lens : 0) |
+        (a.dropout > 0 ? FLAG.dropout : 0) | (a.layout === "blhd" ? FLAG.blhd : 0),
+      scale: a.scale,
+      seed: a.seed,
+      keep_thresh: thresh,
+      drop_scale: 1 / (1 - a.dropout),
+      bst,
+    },
+    defines: { D_QK: D, D_V: Dv, VQ: D % 4 === 0, VV: Dv % 4 === 0 },
+    dims: { B, H, Lq, Lk, D, Dv },
+  };
+}
+
+/** The recorded op on keys that already include the `npre` prefix tokens. */
+function attentionCore(
+  q: Tensor<"f32">,
+  k: Tensor<"f32">,
+  v: Tensor<"f32">,
+  bias: Tensor<"f32"> | undefined,
+  lens: Tensor<"i32"> | undefined,
+  ownLens: boolean,
+  attrs: AttentionAttrs,
+): Tensor<"f32"> {
+  const s = setup(q, k, v, bias, lens, attrs);
+  const { B, H, Lq, Dv } = s.dims;
+  const out = output("attention", layoutShape(attrs.layout, B, H, Lq, Dv), "f32");
+  const lse = output("attention", [B, H, Lq], "f32");
+  const { k: K, maxQuads } = tuning();
+  const col = columns(Dv, maxQuads);
+  const nq = Math.ceil(Lq / 4);
+  launch("attention", K.fwd, {
+    buffers: { ...s.buffers, out: out.buffer, lse: lse.buffer },
+    uniforms: { ...s.uniforms, nq, groups: col.groups },
+    workgroups: groups(B * H * nq * col.groups, K.fwd.workgroupSize[0]),
+    defines: { ...s.defines, RV: col.quads },
+  }, out);
+  const inputs: Tensor[] = [q, k, v, ...(bias ? [bias] : []), ...(lens ? [lens] : [])];
+  record(out, "attention", inputs, attrs, [lse]);
+  if (!out.node) {
+    lse.dispose();
+    if (ownLens) lens!.dispose();
+  }
+  return out;
+}
+
+/**
+ * Gradient of attention: Δ and dq (plus the score gradient when the bias needs one) from the
+ * query-side kernel, then dk and dv from the key-side kernel.
+ */
+export function attentionGrad(
+  node: Node<"attention">,
+  gy: Tensor<"f32">,
+  y: Tensor,
+): (Tensor<"f32"> | null)[] {
+  const [q, k, v] = node.inputs as Tensor<"f32">[];
+  const rest = node.inputs.slice(3);
+  const a = node.attrs;
+  const bias = rest.find((t): t is Tensor<"f32"> => t.dtype === "f32");
+  const lens = rest.find((t): t is Tensor<"i32"> => t.dtype === "i32");
+  const [lse] = node.saved as Tensor<"f32">[];
+  const s = setup(q, k, v, bias, lens, a);
+  const { B, H, Lq, Lk, D, Dv } = s.dims;
+  const { k: K, maxQuads } = tuning();
+  const needBias = !!bias?.requiresGrad && Lk > a.npre;
+  const delta = output("attention backward", [B, H, Lq], "f32");
+  launch("attention backward (delta)", K.delta, {
+    buffers: { go: gy.buffer, y: y.buffer, delta: delta.buffer },
+    uniforms: s.uniforms,
+    workgroups: groups(B * H * Lq, 64),
+    defines: s.defines,
+  });
+  const common = { ...s.buffers, go: gy.buffer, lse: lse.buffer };
+  let gq: Tensor<"f32"> | null = null;
+  let ds: Tensor<"f32"> | null = null;
+  if (q.requiresGrad || needBias) {
+    gq = output("attention backward", q.shape, "f32");
+    if (needBias) {
+      ds = output("attention backward", [B, H, Lq, Lk - a.npre], "f32");
+      runtime().clear(ds.buffer, ds.size * 4);
+    }
+    const col = columns(D, maxQuads);
+    const nq = Math.ceil(Lq / 4);
+    // Without a bias gradient ds_out is not written; a small stand-in fills its binding.
+    const dsOut = ds ?? output("attention backward", [1], "f32");
+    launch("attention backward (dq)", K.dq, {
+      buffers: { ...common, delta: delta.buffer, dq: gq.buffer, ds_out: dsOut.buffer },
+      uniforms: {
+        ...s.uniforms,
+        nq,
+        groups: col.groups,
+        flags: s.uniforms.flags | (needBias ? FLAG.writeDs : 0),
+      },
+      workgroups: groups(B * H * nq * col.groups, K.dq.workgroupSize[0]),
+      defines: { ...s.defines, RC: col.quads },
+    }, gq);
+    if (!ds) dsOut.dispose();
+    if (!q.requiresGrad) gq = dispose(gq);
+  }
+  // dk and dv: one pass of the key-side kernel (column group g holds quads g·RC.. of both).
+  let gk: Tensor<"f32"> | null = null;
+  let gv: Tensor<"f32"> | null = null;
+  if (k.requiresGrad || v.requiresGrad) {
+    gk = output("attention backward", k.requiresGrad ? k.shape : [1], "f32");
+    gv = output("attention backward", v.requiresGrad ? v.shape : [1], "f32");
+    const col = columns(Math.max(D, Dv), maxQuads);
+    const nq = Math.ceil(Lk / 4);
+    launch("attention backward (dk, dv)", K.dkv, {
+      buffers: { ...common, delta: delta.buffer, dk: gk.buffer, dv: gv.buffer },
+      uniforms: {
+        ...s.uniforms,
+        nq,
+        groups: col.groups,
+        flags: s.uniforms.flags | (k.requiresGrad ? FLAG.needDk : 0) |
+          (v.requiresGrad ? FLAG.needDv : 0),
+      },
+      workgroups: groups(B * H * nq * col.groups, K.dkv.workgroupSize[0]),
+      defines: { ...s.defines, RC: col.quads },
+    }, k.requiresGrad ? gk : gv);
+    // The stand-in of an output that is not needed (its binding only).
+    if (!k.requiresGrad) gk = dispose(gk);
+    if (!v.requiresGrad) gv = dispose(gv);
+  }
+  delta.dispose();
+  let gb: Tensor<"f32"> | null = null;
+  if (bias?.requiresGrad) {
+    gb = ds ? sumTo(ds, bias.shape) : zeros(bias.shape);
+    if (ds && gb !== ds) ds.dispose();
+  }
+  return [gq, gk, gv, ...(bias ? [gb] : []), ...(lens ? [null] : [])];
+}
+
+function dispose(t: Tensor): null {
+  t.dispose();
+  return null;
+}
