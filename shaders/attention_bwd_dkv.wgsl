@@ -199,8 +199,8 @@ fn finish_t(x: mat4x4<f32>, iq: u32, tk: vec4<u32>, vis: vec4<bool>, bo: vec4<u3
 
 // Whether key t (visible: not padding) is seen by queries i.
 fn ok(t: u32, visible: bool, i: vec4<u32>) -> vec4<bool> {
-  var r = vec4<bool>(visible) & i < vec4<u32>(u.lq);
-  if (causal() && t >= u.npre) { r = r & vec4<u32>(t - u.npre) <= i; }
+  var r = vec4<bool>(visible) & (i < vec4<u32>(u.lq));
+  if (causal() && t >= u.npre) { r = r & (vec4<u32>(t - u.npre) <= i); }
   return r;
 }
 

@@ -167,7 +167,7 @@ fn row4_go(o: u32, c: u32) -> vec4<f32> {
 fn bias_row(base: u32, t: vec4<u32>) -> vec4<f32> {
   let nm1 = u.lk - u.npre - 1u;
   let sj = at8(u.bst, 3u);
-  let is_main = t >= vec4<u32>(u.npre) & t < vec4<u32>(u.lk);
+  let is_main = (t >= vec4<u32>(u.npre)) & (t < vec4<u32>(u.lk));
   let j = min(t - vec4<u32>(u.npre), vec4<u32>(nm1)); // wraps for prefix keys: clamped, unused
   return select(vec4<f32>(0.0), vec4<f32>(bias[base + j.x * sj], bias[base + j.y * sj],
     bias[base + j.z * sj], bias[base + j.w * sj]), is_main);

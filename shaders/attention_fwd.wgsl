@@ -144,7 +144,7 @@ fn row4_v(o: u32, c: u32) -> vec4<f32> {
 fn bias_row(base: u32, t: vec4<u32>) -> vec4<f32> {
   let nm1 = u.lk - u.npre - 1u;
   let sj = at8(u.bst, 3u);
-  let is_main = t >= vec4<u32>(u.npre) & t < vec4<u32>(u.lk);
+  let is_main = (t >= vec4<u32>(u.npre)) & (t < vec4<u32>(u.lk));
   let j = min(t - vec4<u32>(u.npre), vec4<u32>(nm1)); // wraps for prefix keys: clamped, unused
   return select(vec4<f32>(0.0), vec4<f32>(bias[base + j.x * sj], bias[base + j.y * sj],
     bias[base + j.z * sj], bias[base + j.w * sj]), is_main);
@@ -184,17 +184,20 @@ fn drop(p: mat4x4<f32>, rseed: vec4<u32>, tq: u32) -> mat4x4<f32> {
                      select(z, p[3] * sc, hash4(vec4<u32>(rseed.w) ^ t) >= th));
 }
 
-// o + P·V for the block's 32 keys and the value column quad cv.
-fn pv(o: mat4x4<f32>, s: KQ, b: u32, h: u32, t0: u32, cv: u32) -> mat4x4<f32> {
-  var r = o;
-  r = mma(r, s.t[0], ld_v(b, h, t0 + 0u, cv));
-  r = mma(r, s.t[1], ld_v(b, h, t0 + 4u, cv));
-  r = mma(r, s.t[2], ld_v(b, h, t0 + 8u, cv));
-  r = mma(r, s.t[3], ld_v(b, h, t0 + 12u, cv));
-  r = mma(r, s.t[4], ld_v(b, h, t0 + 16u, cv));
-  r = mma(r, s.t[5], ld_v(b, h, t0 + 20u, cv));
-  r = mma(r, s.t[6], ld_v(b, h, t0 + 24u, cv));
-  r = mma(r, s.t[7], ld_v(b, h, t0 + 28u, cv));
+struct Pair { a: mat4x4<f32>, b: mat4x4<f32> }
+
+// (o, o1) + (P, P1)·V for the block's 32 keys and the value column quad cv (each V tile
+// loaded once for both row quads).
+fn pv(o: mat4x4<f32>, o1: mat4x4<f32>, s: KQ, s1: KQ, b: u32, h: u32, t0: u32, cv: u32) -> Pair {
+  var r = Pair(o, o1);
+  { let vt = ld_v(b, h, t0 + 0u, cv); r.a = mma(r.a, s.t[0], vt); if (RM > 1) { r.b = mma(r.b, s1.t[0], vt); } }
+  { let vt = ld_v(b, h, t0 + 4u, cv); r.a = mma(r.a, s.t[1], vt); if (RM > 1) { r.b = mma(r.b, s1.t[1], vt); } }
+  { let vt = ld_v(b, h, t0 + 8u, cv); r.a = mma(r.a, s.t[2], vt); if (RM > 1) { r.b = mma(r.b, s1.t[2], vt); } }
+  { let vt = ld_v(b, h, t0 + 12u, cv); r.a = mma(r.a, s.t[3], vt); if (RM > 1) { r.b = mma(r.b, s1.t[3], vt); } }
+  { let vt = ld_v(b, h, t0 + 16u, cv); r.a = mma(r.a, s.t[4], vt); if (RM > 1) { r.b = mma(r.b, s1.t[4], vt); } }
+  { let vt = ld_v(b, h, t0 + 20u, cv); r.a = mma(r.a, s.t[5], vt); if (RM > 1) { r.b = mma(r.b, s1.t[5], vt); } }
+  { let vt = ld_v(b, h, t0 + 24u, cv); r.a = mma(r.a, s.t[6], vt); if (RM > 1) { r.b = mma(r.b, s1.t[6], vt); } }
+  { let vt = ld_v(b, h, t0 + 28u, cv); r.a = mma(r.a, s.t[7], vt); if (RM > 1) { r.b = mma(r.b, s1.t[7], vt); } }
   return r;
 }
 
@@ -221,38 +224,57 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let bh = gid / (u.nq * u.groups);
   let b = bh / u.heads;
   let h = bh % u.heads;
-  let i0 = 4u * rq;
+  let i0 = 4u * RM * rq;
   let rows = min(vec4<u32>(i0, i0 + 1u, i0 + 2u, i0 + 3u), vec4<u32>(u.lq - 1u));
+  let rows1 = min(rows + vec4<u32>(4u), vec4<u32>(u.lq - 1u)); // second row quad (RM = 2)
 
   // Keys [0, npre) are prefix tokens (always visible); key t ≥ npre is main key t − npre,
   // visible when t − npre < length[b] and, if causal, t − npre ≤ i: keys [0, klim_i).
   var nmain = u.lk - u.npre;
   if (has_lens()) { nmain = u32(clamp(lens[b], 0, i32(nmain))); }
   var klim = vec4<u32>(u.npre + nmain);
-  if (causal()) { klim = min(klim, vec4<u32>(u.npre + 1u) + rows); }
-  let kend = max(max(klim.x, klim.y), max(klim.z, klim.w));
+  var klim1 = klim;
+  if (causal()) {
+    klim = min(klim, vec4<u32>(u.npre + 1u) + rows);
+    klim1 = min(klim1, vec4<u32>(u.npre + 1u) + rows1);
+  }
+  var kend = max(max(klim.x, klim.y), max(klim.z, klim.w));
+  if (RM > 1) { kend = max(kend, max(max(klim1.x, klim1.y), max(klim1.z, klim1.w))); }
   var bo = vec4<u32>(0u);
+  var bo1 = vec4<u32>(0u);
   if (has_bias()) {
-    bo = vec4<u32>(b * at8(u.bst, 0u) + h * at8(u.bst, 1u)) + rows * vec4<u32>(at8(u.bst, 2u));
+    let base = vec4<u32>(b * at8(u.bst, 0u) + h * at8(u.bst, 1u));
+    bo = base + rows * vec4<u32>(at8(u.bst, 2u));
+    bo1 = base + rows1 * vec4<u32>(at8(u.bst, 2u));
   }
   var rseed = vec4<u32>(0u);
-  if (dropout_on()) { rseed = hash4(vec4<u32>(u.seed) ^ hash4(vec4<u32>(bh * u.lq) + rows)); }
+  var rseed1 = vec4<u32>(0u);
+  if (dropout_on()) {
+    rseed = hash4(vec4<u32>(u.seed) ^ hash4(vec4<u32>(bh * u.lq) + rows));
+    rseed1 = hash4(vec4<u32>(u.seed) ^ hash4(vec4<u32>(bh * u.lq) + rows1));
+  }
 
   var m = vec4<f32>(NEG);
   var l = vec4<f32>(0.0);
   var o: OQ;
+  var m1 = vec4<f32>(NEG);
+  var l1 = vec4<f32>(0.0);
+  var o1: OQ;
   for (var t0 = 0u; t0 < kend; t0 += 32u) {
     var s = KQ(); // (explicit: naga hoists locals, so an implicit zero happens once)
+    var s1 = KQ();
     for (var c = 0u; c < DQ4; c++) {
       let qt = ld_q(b, h, i0, c);
-      s.t[0] = mma(s.t[0], qt, transpose(ld_k(b, h, t0 + 0u, c)));
-      s.t[1] = mma(s.t[1], qt, transpose(ld_k(b, h, t0 + 4u, c)));
-      s.t[2] = mma(s.t[2], qt, transpose(ld_k(b, h, t0 + 8u, c)));
-      s.t[3] = mma(s.t[3], qt, transpose(ld_k(b, h, t0 + 12u, c)));
-      s.t[4] = mma(s.t[4], qt, transpose(ld_k(b, h, t0 + 16u, c)));
-      s.t[5] = mma(s.t[5], qt, transpose(ld_k(b, h, t0 + 20u, c)));
-      s.t[6] = mma(s.t[6], qt, transpose(ld_k(b, h, t0 + 24u, c)));
-      s.t[7] = mma(s.t[7], qt, transpose(ld_k(b, h, t0 + 28u, c)));
+      var qt1 = qt;
+      if (RM > 1) { qt1 = ld_q(b, h, i0 + 4u, c); }
+      { let kt = transpose(ld_k(b, h, t0 + 0u, c)); s.t[0] = mma(s.t[0], qt, kt); if (RM > 1) { s1.t[0] = mma(s1.t[0], qt1, kt); } }
+      { let kt = transpose(ld_k(b, h, t0 + 4u, c)); s.t[1] = mma(s.t[1], qt, kt); if (RM > 1) { s1.t[1] = mma(s1.t[1], qt1, kt); } }
+      { let kt = transpose(ld_k(b, h, t0 + 8u, c)); s.t[2] = mma(s.t[2], qt, kt); if (RM > 1) { s1.t[2] = mma(s1.t[2], qt1, kt); } }
+      { let kt = transpose(ld_k(b, h, t0 + 12u, c)); s.t[3] = mma(s.t[3], qt, kt); if (RM > 1) { s1.t[3] = mma(s1.t[3], qt1, kt); } }
+      { let kt = transpose(ld_k(b, h, t0 + 16u, c)); s.t[4] = mma(s.t[4], qt, kt); if (RM > 1) { s1.t[4] = mma(s1.t[4], qt1, kt); } }
+      { let kt = transpose(ld_k(b, h, t0 + 20u, c)); s.t[5] = mma(s.t[5], qt, kt); if (RM > 1) { s1.t[5] = mma(s1.t[5], qt1, kt); } }
+      { let kt = transpose(ld_k(b, h, t0 + 24u, c)); s.t[6] = mma(s.t[6], qt, kt); if (RM > 1) { s1.t[6] = mma(s1.t[6], qt1, kt); } }
+      { let kt = transpose(ld_k(b, h, t0 + 28u, c)); s.t[7] = mma(s.t[7], qt, kt); if (RM > 1) { s1.t[7] = mma(s1.t[7], qt1, kt); } }
     }
     s.t[0] = finish(s.t[0], t0 + 0u, klim, bo);
     s.t[1] = finish(s.t[1], t0 + 4u, klim, bo);
@@ -286,24 +308,70 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       s.t[6] = drop(s.t[6], rseed, t0 + 24u);
       s.t[7] = drop(s.t[7], rseed, t0 + 28u);
     }
+    var corr1 = vec4<f32>(1.0);
+    if (RM > 1) {
+      s1.t[0] = finish(s1.t[0], t0 + 0u, klim1, bo1);
+      s1.t[1] = finish(s1.t[1], t0 + 4u, klim1, bo1);
+      s1.t[2] = finish(s1.t[2], t0 + 8u, klim1, bo1);
+      s1.t[3] = finish(s1.t[3], t0 + 12u, klim1, bo1);
+      s1.t[4] = finish(s1.t[4], t0 + 16u, klim1, bo1);
+      s1.t[5] = finish(s1.t[5], t0 + 20u, klim1, bo1);
+      s1.t[6] = finish(s1.t[6], t0 + 24u, klim1, bo1);
+      s1.t[7] = finish(s1.t[7], t0 + 28u, klim1, bo1);
+      let mb1 = max(m1, max(max(max(rowmax(s1.t[0]), rowmax(s1.t[1])), max(rowmax(s1.t[2]), rowmax(s1.t[3]))),
+      max(max(rowmax(s1.t[4]), rowmax(s1.t[5])), max(rowmax(s1.t[6]), rowmax(s1.t[7])))));
+      corr1 = exp(m1 - mb1);
+      m1 = mb1;
+      s1.t[0] = probs(s1.t[0], mb1);
+      s1.t[1] = probs(s1.t[1], mb1);
+      s1.t[2] = probs(s1.t[2], mb1);
+      s1.t[3] = probs(s1.t[3], mb1);
+      s1.t[4] = probs(s1.t[4], mb1);
+      s1.t[5] = probs(s1.t[5], mb1);
+      s1.t[6] = probs(s1.t[6], mb1);
+      s1.t[7] = probs(s1.t[7], mb1);
+      l1 = l1 * corr1 + ((rowsum(s1.t[0]) + rowsum(s1.t[1])) + (rowsum(s1.t[2]) + rowsum(s1.t[3]))) +
+      ((rowsum(s1.t[4]) + rowsum(s1.t[5])) + (rowsum(s1.t[6]) + rowsum(s1.t[7])));
+      if (dropout_on()) {
+        s1.t[0] = drop(s1.t[0], rseed1, t0 + 0u);
+        s1.t[1] = drop(s1.t[1], rseed1, t0 + 4u);
+        s1.t[2] = drop(s1.t[2], rseed1, t0 + 8u);
+        s1.t[3] = drop(s1.t[3], rseed1, t0 + 12u);
+        s1.t[4] = drop(s1.t[4], rseed1, t0 + 16u);
+        s1.t[5] = drop(s1.t[5], rseed1, t0 + 20u);
+        s1.t[6] = drop(s1.t[6], rseed1, t0 + 24u);
+        s1.t[7] = drop(s1.t[7], rseed1, t0 + 28u);
+      }
+    }
     // A dynamic loop over the column quads: one copy of the 8 tile products (compile time),
     // at the price of the accumulator tile's trip through memory.
     for (var v = 0u; v < RV; v++) {
       let cv = g * RV + v;
-      if (cv < DV4) { o.t[v] = pv(scale_rows(o.t[v], corr), s, b, h, t0, cv); }
+      if (cv < DV4) {
+        let r = pv(scale_rows(o.t[v], corr), scale_rows(o1.t[v], corr1), s, s1, b, h, t0, cv);
+        o.t[v] = r.a;
+        if (RM > 1) { o1.t[v] = r.b; }
+      }
     }
   }
 
   // A fully masked row (no visible key) has l = 0: its output is 0 and its LSE is -Inf.
   let pos = l > vec4<f32>(0.0);
   let inv = select(vec4<f32>(0.0), 1.0 / l, pos);
+  let inv1 = select(vec4<f32>(0.0), 1.0 / l1, l1 > vec4<f32>(0.0));
   for (var v = 0u; v < RV; v++) {
-    if (g * RV + v < DV4) { store_out(b, h, i0, g * RV + v, o.t[v], inv); }
+    if (g * RV + v < DV4) {
+      store_out(b, h, i0, g * RV + v, o.t[v], inv);
+      if (RM > 1) { store_out(b, h, i0 + 4u, g * RV + v, o1.t[v], inv1); }
+    }
   }
   if (g == 0u) {
-    let lse_v = select(vec4<f32>(bitcast<f32>(0xff800000u)), m + log(l), pos);
+    let ninf = vec4<f32>(bitcast<f32>(0xff800000u));
+    let lse_v = select(ninf, m + log(l), pos);
+    let lse_v1 = select(ninf, m1 + log(l1), l1 > vec4<f32>(0.0));
     for (var r = 0u; r < 4u; r++) {
       if (i0 + r < u.lq) { lse[bh * u.lq + i0 + r] = lse_v[r]; }
+      if (RM > 1 && i0 + 4u + r < u.lq) { lse[bh * u.lq + i0 + 4u + r] = lse_v1[r]; }
     }
   }
 }
