@@ -17,6 +17,7 @@ import { kernel } from "../gpu/kernel.ts";
 import { type Node, type OpAttrs, record } from "../graph.ts";
 import { fmt, runtime, Tensor, tensor, zeros } from "../tensor.ts";
 import { broadcastStrides, expectDtype, groups, launch, output } from "./common.ts";
+import { adapterClass } from "./matmul_select.ts";
 import { sumTo } from "./reduce.ts";
 import { broadcastTo, concat, reshape } from "./shape.ts";
 
@@ -167,10 +168,9 @@ const SPECS = { software: specs(WG_SOFTWARE), hardware: specs(WG_HARDWARE) };
  * the only fast memory; hardware GPUs get wider workgroups and 4 column quads.
  */
 function tuning(): { k: typeof SPECS.software; maxQuads: number } {
-  const software = /llvmpipe|lavapipe|swiftshader|software/i.test(
-    runtime().gpu.adapter.description,
-  );
-  return software ? { k: SPECS.software, maxQuads: 16 } : { k: SPECS.hardware, maxQuads: 4 };
+  return adapterClass(runtime().gpu.adapter.description) === "software"
+    ? { k: SPECS.software, maxQuads: 16 }
+    : { k: SPECS.hardware, maxQuads: 4 };
 }
 
 /** Column grouping of an output `width` wide: quads per invocation and number of groups. */
@@ -395,12 +395,15 @@ function attentionCore(
   const lse = output("attention", [B, H, Lq], "f32");
   const { k: K, maxQuads } = tuning();
   const col = columns(Dv, maxQuads);
-  const nq = Math.ceil(Lq / 4);
+  // Two row quads per invocation (each key/value tile then serves 8 rows) unless Lq ≤ 4; the
+  // backward kernels do the same with query rows and with keys.
+  const rm = Lq > 4 ? 2 : 1;
+  const nq = Math.ceil(Lq / (4 * rm));
   launch("attention", K.fwd, {
     buffers: { ...s.buffers, out: out.buffer, lse: lse.buffer },
     uniforms: { ...s.uniforms, nq, groups: col.groups },
     workgroups: groups(B * H * nq * col.groups, K.fwd.workgroupSize[0]),
-    defines: { ...s.defines, RV: col.quads },
+    defines: { ...s.defines, RV: col.quads, RM: rm },
   }, out);
   const inputs: Tensor[] = [q, k, v, ...(bias ? [bias] : []), ...(lens ? [lens] : [])];
   record(out, "attention", inputs, attrs, [lse]);
@@ -447,7 +450,8 @@ export function attentionGrad(
       runtime().clear(ds.buffer, ds.size * 4);
     }
     const col = columns(D, maxQuads);
-    const nq = Math.ceil(Lq / 4);
+    const rm = Lq > 4 ? 2 : 1;
+    const nq = Math.ceil(Lq / (4 * rm));
     // Without a bias gradient ds_out is not written; a small stand-in fills its binding.
     const dsOut = ds ?? output("attention backward", [1], "f32");
     launch("attention backward (dq)", K.dq, {
@@ -459,7 +463,7 @@ export function attentionGrad(
         flags: s.uniforms.flags | (needBias ? FLAG.writeDs : 0),
       },
       workgroups: groups(B * H * nq * col.groups, K.dq.workgroupSize[0]),
-      defines: { ...s.defines, RC: col.quads },
+      defines: { ...s.defines, RC: col.quads, RM: rm },
     }, gq);
     if (!ds) dsOut.dispose();
     if (!q.requiresGrad) gq = dispose(gq);
@@ -471,7 +475,8 @@ export function attentionGrad(
     gk = output("attention backward", k.requiresGrad ? k.shape : [1], "f32");
     gv = output("attention backward", v.requiresGrad ? v.shape : [1], "f32");
     const col = columns(Math.max(D, Dv), maxQuads);
-    const nq = Math.ceil(Lk / 4);
+    const rm = Lk > 4 ? 2 : 1;
+    const nq = Math.ceil(Lk / (4 * rm));
     launch("attention backward (dk, dv)", K.dkv, {
       buffers: { ...common, delta: delta.buffer, dk: gk.buffer, dv: gv.buffer },
       uniforms: {
@@ -482,7 +487,7 @@ export function attentionGrad(
           (v.requiresGrad ? FLAG.needDv : 0),
       },
       workgroups: groups(B * H * nq * col.groups, K.dkv.workgroupSize[0]),
-      defines: { ...s.defines, RC: col.quads },
+      defines: { ...s.defines, RC: col.quads, RM: rm },
     }, k.requiresGrad ? gk : gv);
     // The stand-in of an output that is not needed (its binding only).
     if (!k.requiresGrad) gk = dispose(gk);
