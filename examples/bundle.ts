@@ -39,8 +39,6 @@ const PAGE_DIR = join(ROOT, "examples/browser");
 export const GUARDED_DENO: Readonly<Record<string, string>> = {
   "src/models/train.ts": "terminalProgress feature-detects Deno and falls back to " +
     "console.log; fit's checkpoint/resume options are documented as Deno-only",
-  "src/models/ica.ts": "loadFeatureFile is documented as Deno-only (in a browser, fetch the " +
-    "bytes and call featuresFromNpy)",
 };
 
 /** One output file and its sizes. */

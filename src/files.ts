@@ -5,5 +5,12 @@
  * @module
  */
 
+import { featuresFromNpy, type FeatureTable } from "./models/ica.ts";
+
 export * from "./data/files.ts";
 export * from "./io/files.ts";
+
+/** Reads a precomputed item-feature file (`.npy`, float32 `[items, dim]`), e.g. stage-1 output. */
+export async function loadFeatureFile(path: string | URL): Promise<FeatureTable> {
+  return featuresFromNpy(await Deno.readFile(path), String(path));
+}

@@ -11,6 +11,7 @@ import {
   LightGCN,
   maskedItems,
   readAll,
+  recommend,
   tensor,
   tidy,
   trainData,
@@ -21,6 +22,7 @@ import {
   zeroShotMetrics,
 } from "../mod.ts";
 import { writeNpy } from "../src/io/npy.ts";
+import { loadFeatureFile } from "../src/files.ts";
 import { rankingMetrics } from "../src/metrics/ranking.ts";
 import { topKFromScores } from "../src/metrics/topk.ts";
 import { type Csr, type Interactions, userItemCsr } from "../src/data/types.ts";
@@ -262,6 +264,10 @@ gpuTest(
     const back = featuresFromNpy(writeNpy({ shape: [120, 16], data: r.features.data }));
     assert.equal(back.dim, 16);
     assert.deepEqual(back.data, r.features.data);
+    const file = await Deno.makeTempFile({ suffix: ".npy" });
+    await Deno.writeFile(file, writeNpy({ shape: [120, 16], data: r.features.data }));
+    assert.deepEqual((await loadFeatureFile(file)).data, r.features.data);
+    await Deno.remove(file);
     assert.throws(
       () => featuresFromNpy(writeNpy({ shape: [8], data: new Float32Array(8) })),
       /expected a 2-D float array/,
@@ -274,6 +280,35 @@ gpuTest(
 );
 
 // --- training loop --------------------------------------------------------------------------
+
+gpuTest(
+  "recommend: top-k of user·item scores without excluded items; bad ids refused",
+  async () => {
+    const nu = 7, ni = 53, d = 5, k = 10;
+    const ue = randArray(nu * d, 11), ie = randArray(ni * d, 12);
+    const model = {
+      embeddings: () => ({ users: tensor(ue, [nu, d]), items: tensor(ie, [ni, d]) }),
+    };
+    // User u already has items u, u+7, u+14 (excluded).
+    const indptr = Int32Array.from({ length: nu + 1 }, (_, u) => 3 * u);
+    const indices = Int32Array.from({ length: 3 * nu }, (_, j) => Math.floor(j / 3) + 7 * (j % 3));
+    const exclude: Csr = { indptr, indices, numRows: nu, numCols: ni };
+    const users = [6, 0, 3];
+    const got = await recommend(model, users, k, exclude);
+    users.forEach((u, r) => {
+      const seen = new Set(indices.subarray(3 * u, 3 * u + 3));
+      const score = (i: number) => {
+        let s = 0;
+        for (let c = 0; c < d; c++) s += ue[u * d + c] * ie[i * d + c];
+        return s;
+      };
+      const want = Array.from({ length: ni }, (_, i) => i).filter((i) => !seen.has(i))
+        .sort((a, b) => score(b) - score(a)).slice(0, k);
+      assert.deepEqual([...got[r]], want, `user ${u}`);
+    });
+    await assert.rejects(() => recommend(model, [nu], k), /wgrec recommend: user id 7 .* < 7/);
+  },
+);
 
 gpuTest(
   "fit: a run resumed from its checkpoint ends exactly like the uninterrupted run",

@@ -108,6 +108,44 @@ export async function evaluateModel(
   }
 }
 
+/**
+ * Top-`k` item ids for each of `users` from a trained model (dot-product scores of its final
+ * embeddings), best first; items in the user's row of `exclude` (e.g. `trainData(split).trainCsr`,
+ * what they already have) are left out. Users are scored in chunks, so any catalogue size fits
+ * in memory. Ids outside the model's users are refused.
+ */
+export async function recommend(
+  model: { embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } },
+  users: ArrayLike<number>,
+  k: number,
+  exclude?: Csr,
+): Promise<Int32Array[]> {
+  const e = noGrad(() => tidy(() => model.embeddings()));
+  keep(e.users);
+  keep(e.items);
+  try {
+    const [numUsers] = e.users.shape;
+    const numItems = e.items.shape[0];
+    for (let j = 0; j < users.length; j++) {
+      const u = users[j];
+      if (!Number.isInteger(u) || u < 0 || u >= numUsers) {
+        throw new Error(
+          `wgrec recommend: user id ${u} at position ${j} is out of range; expected an integer ` +
+            `0 ≤ id < ${numUsers} (the model's users)`,
+        );
+      }
+    }
+    return await fullRankTopK(
+      (ut) => matmul(gather(e.users, ut), e.items, { transB: true }),
+      Math.min(k, numItems),
+      { numItems, users, exclude },
+    );
+  } finally {
+    e.users.dispose();
+    e.items.dispose();
+  }
+}
+
 /** Features as an f32 tensor `[numItems, dim]` (host arrays are uploaded). */
 function featureTensor(features: Tensor<"f32"> | Float32Array, numItems: number): Tensor<"f32"> {
   if (!(features instanceof Float32Array)) return features;

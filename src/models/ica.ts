@@ -20,7 +20,7 @@
  * from the masked input as the official BEiT-3 path does.
  *
  * Precomputed features (the official pipeline's stage-1 output) load with
- * {@link loadFeatureFile}.
+ * {@link featuresFromNpy} (in Deno, `loadFeatureFile` of the `./files` entry reads the file).
  * @module
  */
 
@@ -324,13 +324,6 @@ export function featuresFromNpy(bytes: Uint8Array, source = "<npy>"): FeatureTab
     );
   }
   return { data: a.data as Float32Array, dim: a.shape[1] };
-}
-
-/** Reads a precomputed feature file (`.npy`; Deno only). */
-export async function loadFeatureFile(path: string): Promise<FeatureTable> {
-  // deno-lint-ignore no-explicit-any
-  const bytes: Uint8Array = await (globalThis as any).Deno.readFile(path);
-  return featuresFromNpy(bytes, path);
 }
 
 /** Concatenates two tables row by row (`[x_a ‖ x_b]`), e.g. raw image and text features. */
