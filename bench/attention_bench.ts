@@ -5,8 +5,8 @@
  * one process, for B×H heads of length L and head dim d (self-attention, no mask).
  *
  * `deno bench -A bench/attention_bench.ts` runs a small case through Deno.bench.
- * `deno run -A bench/attention_bench.ts [--write] [--only=L,…]` runs the sweep
- * L ∈ {128, 256, 512, 1024}, H = 8, d = 64, B = 32 reduced for L ≥ 512 (so that one L×L
+ * `deno run -A bench/attention_bench.ts [--write] [--only=L,…] [--backward=fused|chunked]` runs
+ * the sweep L ∈ {128, 256, 512, 1024}, H = 8, d = 64, B = 32 reduced for L ≥ 512 (so that one L×L
  * matrix of the unfused paths stays at 64 MiB, under the 128 MiB binding limit, and a run
  * fits in the time of a software adapter), and with --write stores
  * bench/results/attention.{md,json}.
@@ -23,6 +23,7 @@ import "npm:@tensorflow/tfjs-backend-webgpu@4.22";
 import "npm:@tensorflow/tfjs@4.22";
 import {
   attention,
+  attentionBackward,
   backward,
   init,
   matmul,
@@ -96,9 +97,14 @@ function step(c: Case, method: Method, mode: Mode): void {
     });
     tf.dispose(out);
     // tfjs-webgpu batches its dispatches: submit them now, for the timer and the queue wait.
+    // The open compute pass must end first: finishing an encoder with an open pass gives an
+    // invalid command buffer, whose work never runs (this read 0.0 ms for the L = 128 forward).
     // deno-lint-ignore no-explicit-any
     const be = tf.backend() as any;
-    if (be.commandEncoder) be.submitQueue();
+    if (be.commandEncoder) {
+      be.endComputePassEncoder();
+      be.submitQueue();
+    }
     return;
   }
   const f = method === "fused" ? attention : unfused;
@@ -163,6 +169,9 @@ for (const mode of ["fwd", "fwd+bwd"] as const) {
 if (import.meta.main) {
   const write = Deno.args.includes("--write");
   const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",").map(Number);
+  // --backward=fused|chunked|auto picks the backward path (see attentionBackward).
+  const path = Deno.args.find((a) => a.startsWith("--backward="))?.slice(11);
+  if (path) attentionBackward.path = path as typeof attentionBackward.path;
   const H = 8;
   const D = 64;
   const sweep: [number, number][] = [[32, 128], [32, 256], [8, 512], [2, 1024]];
@@ -181,10 +190,14 @@ if (import.meta.main) {
         });
         row[`${method}_ms`] = t.median;
         row[`${method}_wall_ms`] = summarize(t.wallMs).median;
+        // CPU time of the driver threads (the "GPU" of a software adapter): independent of how
+        // busy the shared machine is, unlike the elapsed times.
+        row[`${method}_cpu_ms`] = t.workerCpuMs;
         row[`${method}_method`] = t.method;
         row[`${method}_peak_mib`] = (await peakBytes(c, method, mode)) / 2 ** 20;
         console.log(
           `B=${B} L=${L} ${mode} ${method}: ${t.median.toFixed(1)} ms (${t.method}), ` +
+            `driver CPU ${t.workerCpuMs ?? "n/a"} ms, ` +
             `peak ${(row[`${method}_peak_mib`] as number).toFixed(1)} MiB`,
         );
       }
@@ -193,6 +206,7 @@ if (import.meta.main) {
     disposeCase(c);
   }
   const f1 = (x: unknown) => (x as number).toFixed(1);
+  const f0 = (x: unknown) => (x as number).toFixed(0);
   const table = markdownTable(
     [
       "B",
@@ -202,6 +216,9 @@ if (import.meta.main) {
       "unfused ms",
       "tfjs ms",
       "tfjs / fused",
+      "fused CPU ms",
+      "tfjs CPU ms",
+      "tfjs / fused (CPU)",
       "fused MiB",
       "unfused MiB",
       "tfjs MiB",
@@ -214,6 +231,11 @@ if (import.meta.main) {
       f1(r.unfused_ms),
       f1(r.tfjs_ms),
       ((r.tfjs_ms as number) / (r.fused_ms as number)).toFixed(2),
+      r.fused_cpu_ms === null ? "n/a" : f0(r.fused_cpu_ms),
+      r.tfjs_cpu_ms === null ? "n/a" : f0(r.tfjs_cpu_ms),
+      r.fused_cpu_ms === null
+        ? "n/a"
+        : ((r.tfjs_cpu_ms as number) / (r.fused_cpu_ms as number)).toFixed(2),
       f1(r.fused_peak_mib),
       f1(r.unfused_peak_mib),
       f1(r.tfjs_peak_mib),
@@ -234,8 +256,11 @@ the forward and the gradients of sum(out) with respect to q, k and v. Times are 
 3 runs after a warm-up, from timestamp queries around each submit where the device has them
 (column *_method in the JSON). B is 32 for L ≤ 256 and reduced for longer sequences
 (B = 8 at L = 512, 2 at L = 1024) to keep one L×L matrix of the unfused paths at 64 MiB and a
-run within the time of a software adapter. MiB = peak bytes held by tensors during one step
-beyond the inputs.
+run within the time of a software adapter. CPU ms = CPU time of the process's driver threads
+(the threads that run the shaders on llvmpipe; harness \`workerCpuMs\`, 10 ms ticks) per step,
+mean of the timed runs: it does not grow with the load of other jobs, so the CPU ratio is the
+load-independent comparison. MiB = peak bytes held by tensors during one step beyond the
+inputs. Backward setting: \`attentionBackward\` = \`${JSON.stringify(attentionBackward)}\`.
 
 ${table}
 `;

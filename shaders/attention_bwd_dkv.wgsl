@@ -32,6 +32,11 @@ fn row_off(b: u32, h: u32, i: u32, len: u32, w: u32) -> u32 {
   return ((b * u.heads + h) * len + i) * w;
 }
 
+// Key lengths, log-sum-exp and Δ, packed by attention_bwd_delta.wgsl into `aux`.
+fn aux_len(b: u32) -> i32 { return bitcast<i32>(aux[b]); }
+fn aux_lse(r: u32) -> f32 { return bitcast<f32>(aux[u.bh / u.heads + r]); }
+fn aux_delta(r: u32) -> f32 { return bitcast<f32>(aux[u.bh / u.heads + u.bh * u.lq + r]); }
+
 // lowbias32 (Chris Wellons): a cheap integer hash with good avalanche, four at a time.
 fn hash4(x: vec4<u32>) -> vec4<u32> {
   var h = x;
@@ -169,11 +174,11 @@ fn qrows(bh: u32, i: u32) -> vec4<u32> {
 }
 fn lse4(bh: u32, i: u32) -> vec4<f32> {
   let r = qrows(bh, i);
-  return vec4<f32>(lse[r.x], lse[r.y], lse[r.z], lse[r.w]);
+  return vec4<f32>(aux_lse(r.x), aux_lse(r.y), aux_lse(r.z), aux_lse(r.w));
 }
 fn delta4(bh: u32, i: u32) -> vec4<f32> {
   let r = qrows(bh, i);
-  return vec4<f32>(delta[r.x], delta[r.y], delta[r.z], delta[r.w]);
+  return vec4<f32>(aux_delta(r.x), aux_delta(r.y), aux_delta(r.z), aux_delta(r.w));
 }
 
 // Bias of queries iq..iq+3 for a key with bias offset base (a main key; 0 for prefix keys).
@@ -301,7 +306,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tk1 = min(tk + vec4<u32>(4u), vec4<u32>(u.lk - 1u)); // second key quad (RM = 2)
 
   var nmain = u.lk - u.npre;
-  if (has_lens()) { nmain = u32(clamp(lens[b], 0, i32(nmain))); }
+  if (has_lens()) { nmain = u32(clamp(aux_len(b), 0, i32(nmain))); }
   let vis = vec4<u32>(t0, t0 + 1u, t0 + 2u, t0 + 3u) < vec4<u32>(u.npre + nmain);
   let vis1 = (vec4<u32>(t0 + 4u, t0 + 5u, t0 + 6u, t0 + 7u) < vec4<u32>(u.npre + nmain)) &
     vec4<bool>(RM > 1);

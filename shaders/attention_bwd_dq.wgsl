@@ -33,6 +33,11 @@ fn row_off(b: u32, h: u32, i: u32, len: u32, w: u32) -> u32 {
   return ((b * u.heads + h) * len + i) * w;
 }
 
+// Key lengths, log-sum-exp and Δ, packed by attention_bwd_delta.wgsl into `aux`.
+fn aux_len(b: u32) -> i32 { return bitcast<i32>(aux[b]); }
+fn aux_lse(r: u32) -> f32 { return bitcast<f32>(aux[u.bh / u.heads + r]); }
+fn aux_delta(r: u32) -> f32 { return bitcast<f32>(aux[u.bh / u.heads + u.bh * u.lq + r]); }
+
 // lowbias32 (Chris Wellons): a cheap integer hash with good avalanche, four at a time.
 fn hash4(x: vec4<u32>) -> vec4<u32> {
   var h = x;
@@ -258,7 +263,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let rows1 = min(rows + vec4<u32>(4u), vec4<u32>(u.lq - 1u)); // second row quad (RM = 2)
 
   var nmain = u.lk - u.npre;
-  if (has_lens()) { nmain = u32(clamp(lens[b], 0, i32(nmain))); }
+  if (has_lens()) { nmain = u32(clamp(aux_len(b), 0, i32(nmain))); }
   var klim = vec4<u32>(u.npre + nmain);
   var klim1 = klim;
   if (causal()) {
@@ -281,11 +286,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     rseed1 = hash4(vec4<u32>(u.seed) ^ hash4(vec4<u32>(bh * u.lq) + rows1));
   }
   let ri = vec4<u32>(bh * u.lq) + rows;
-  let lse4 = vec4<f32>(lse[ri.x], lse[ri.y], lse[ri.z], lse[ri.w]);
-  let delta4 = vec4<f32>(delta[ri.x], delta[ri.y], delta[ri.z], delta[ri.w]);
+  let lse4 = vec4<f32>(aux_lse(ri.x), aux_lse(ri.y), aux_lse(ri.z), aux_lse(ri.w));
+  let delta4 = vec4<f32>(aux_delta(ri.x), aux_delta(ri.y), aux_delta(ri.z), aux_delta(ri.w));
   let ri1 = vec4<u32>(bh * u.lq) + rows1;
-  let lse41 = vec4<f32>(lse[ri1.x], lse[ri1.y], lse[ri1.z], lse[ri1.w]);
-  let delta41 = vec4<f32>(delta[ri1.x], delta[ri1.y], delta[ri1.z], delta[ri1.w]);
+  let lse41 = vec4<f32>(aux_lse(ri1.x), aux_lse(ri1.y), aux_lse(ri1.z), aux_lse(ri1.w));
+  let delta41 = vec4<f32>(aux_delta(ri1.x), aux_delta(ri1.y), aux_delta(ri1.z), aux_delta(ri1.w));
 
   var acc: CQ;
   var acc1: CQ;

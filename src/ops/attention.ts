@@ -1,6 +1,8 @@
 /**
  * Fused scaled-dot-product attention (`shaders/attention_fwd.wgsl`) with fused backward
- * kernels (`shaders/attention_bwd_dq.wgsl`, `shaders/attention_bwd_dkv.wgsl`).
+ * kernels (`shaders/attention_bwd_dq.wgsl`, `shaders/attention_bwd_dkv.wgsl`) and, for long
+ * sequences on software adapters, a chunked backward through the matmul kernels (see
+ * {@link attentionBackward}).
  *
  * out_i = Σ_t p̃_it v_t,  p_it = softmax_t(scale · q_i·k_t + bias_it) over the keys visible to
  * query i, and p̃ = p with dropout applied. The forward streams over keys with an online
@@ -13,13 +15,15 @@
  * @module
  */
 
-import { kernel } from "../gpu/kernel.ts";
+import { kernel, type KernelSpec } from "../gpu/kernel.ts";
 import { type Node, type OpAttrs, record } from "../graph.ts";
 import { fmt, runtime, Tensor, tensor, zeros } from "../tensor.ts";
 import { broadcastStrides, expectDtype, groups, launch, output } from "./common.ts";
 import { adapterClass } from "./matmul_select.ts";
+import { add } from "./elementwise.ts";
+import { matmul } from "./matmul.ts";
 import { sumTo } from "./reduce.ts";
-import { broadcastTo, concat, reshape } from "./shape.ts";
+import { broadcastTo, concat, permute, reshape, slice } from "./shape.ts";
 
 /** Largest head dimension (of queries/keys and of values) the kernels accept. */
 export const MAX_HEAD_DIM = 256;
@@ -88,15 +92,16 @@ const UNIFORMS = {
 
 /**
  * Inputs of the kernels. q, k, v (and the output gradient) are bound as vec4 arrays: aligned
- * rows are read a vec4 at a time, others a component at a time (one binding each keeps the
- * backward within 10 storage buffers, SwiftShader's limit).
+ * rows are read a vec4 at a time, others a component at a time (one binding each). The key
+ * lengths, log-sum-exp and Δ reach the backward kernels packed in one u32 buffer (`aux`, built
+ * by attention_bwd_delta), so that every kernel binds at most 8 storage buffers, WebGPU's
+ * default `maxStorageBuffersPerShaderStage`.
  */
 const INPUTS = {
   q: "vec4<f32>",
   k: "vec4<f32>",
   v: "vec4<f32>",
   bias: "f32",
-  lens: "i32",
 } as const;
 
 /**
@@ -122,13 +127,13 @@ function specs(wg: number) {
   return {
     fwd: kernel({
       name: "attention_fwd",
-      bindings: { ...INPUTS, out: "f32 rw", lse: "f32 rw" },
+      bindings: { ...INPUTS, lens: "i32", out: "f32 rw", lse: "f32 rw" },
       uniforms: UNIFORMS,
       workgroupSize: [wg],
     }),
     delta: kernel({
       name: "attention_bwd_delta",
-      bindings: { go: "f32", y: "f32", delta: "f32 rw" },
+      bindings: { go: "f32", y: "f32", lse: "u32", lens: "i32", aux: "u32 rw" },
       uniforms: UNIFORMS,
       workgroupSize: [64],
     }),
@@ -137,8 +142,7 @@ function specs(wg: number) {
       bindings: {
         ...INPUTS,
         go: "vec4<f32>",
-        lse: "f32",
-        delta: "f32",
+        aux: "u32",
         dq: "f32 rw",
         ds_out: "f32 rw",
       },
@@ -150,8 +154,7 @@ function specs(wg: number) {
       bindings: {
         ...INPUTS,
         go: "vec4<f32>",
-        lse: "f32",
-        delta: "f32",
+        aux: "u32",
         dk: "f32 rw",
         dv: "f32 rw",
       },
@@ -161,6 +164,48 @@ function specs(wg: number) {
   };
 }
 const SPECS = { software: specs(WG_SOFTWARE), hardware: specs(WG_HARDWARE) };
+
+/** Uniforms of the chunked backward's elementwise kernels: the chunk's first row and rows. */
+const CHUNK_UNIFORMS = { ...UNIFORMS, c0: "u32", rows: "u32" } as const;
+const CHUNK = {
+  probs: kernel({
+    name: "attention_bwd_probs",
+    bindings: { s: "f32 rw", aux: "u32", bias: "f32", pd: "f32 rw" },
+    uniforms: CHUNK_UNIFORMS,
+    workgroupSize: [64],
+  }),
+  dscore: kernel({
+    name: "attention_bwd_dscore",
+    bindings: { p: "f32", dp: "f32 rw", aux: "u32", ds_out: "f32 rw" },
+    uniforms: CHUNK_UNIFORMS,
+    workgroupSize: [64],
+  }),
+};
+
+/**
+ * The attention kernel specs, software and hardware variants (for tests and tools that check
+ * binding counts against device limits).
+ */
+export const attentionKernels: readonly KernelSpec[] = [
+  ...[SPECS.software, SPECS.hardware].flatMap((k) => Object.values(k)),
+  CHUNK.probs,
+  CHUNK.dscore,
+];
+
+/**
+ * How the backward runs. "fused": the fused kernels (attention_bwd_dq/dkv), which recompute
+ * the scores in both. "chunked": blocks of query rows through the matmul kernels — S = Q_c·Kᵀ,
+ * probabilities, dV += P̃ᵀ·dO_c, dP = dO_c·Vᵀ, dS, dQ_c = dS·K, dK += dSᵀ·Q_c — holding
+ * B·H·rows·Lk floats of scores at a time (at most `chunkFloats` per matrix, so memory stays
+ * linear in the lengths). On software adapters (llvmpipe) the register-blocked matmul is
+ * faster than the fused backward for long sequences. "auto" (default): chunked on software
+ * adapters when Lq and Lk are both at least `chunkMinLength`, else fused.
+ */
+export const attentionBackward: {
+  path: "auto" | "fused" | "chunked";
+  chunkFloats: number;
+  chunkMinLength: number;
+} = { path: "auto", chunkFloats: 2 ** 22, chunkMinLength: 256 };
 
 /**
  * Kernels for the current adapter. The kernels keep 4 rows × up to 16 column quads of their
@@ -356,8 +401,8 @@ function setup(
       k: k.buffer,
       v: v.buffer,
       bias: (useBias ?? q).buffer,
-      lens: (lens ?? q).buffer,
     },
+    lens: (lens ?? q).buffer,
     uniforms: {
       bh: B * H,
       heads: H,
@@ -400,7 +445,7 @@ function attentionCore(
   const rm = Lq > 4 ? 2 : 1;
   const nq = Math.ceil(Lq / (4 * rm));
   launch("attention", K.fwd, {
-    buffers: { ...s.buffers, out: out.buffer, lse: lse.buffer },
+    buffers: { ...s.buffers, lens: s.lens, out: out.buffer, lse: lse.buffer },
     uniforms: { ...s.uniforms, nq, groups: col.groups },
     workgroups: groups(B * H * nq * col.groups, K.fwd.workgroupSize[0]),
     defines: { ...s.defines, RV: col.quads, RM: rm },
@@ -430,20 +475,62 @@ export function attentionGrad(
   const lens = rest.find((t): t is Tensor<"i32"> => t.dtype === "i32");
   const [lse] = node.saved as Tensor<"f32">[];
   const s = setup(q, k, v, bias, lens, a);
-  const { B, H, Lq, Lk, D, Dv } = s.dims;
-  const { k: K, maxQuads } = tuning();
+  const { B, H, Lq, Lk } = s.dims;
+  const { k: K } = tuning();
   const needBias = !!bias?.requiresGrad && Lk > a.npre;
-  const delta = output("attention backward", [B, H, Lq], "f32");
+  // [lens | lse | Δ] as u32 bits (see attention_bwd_delta.wgsl).
+  const aux = output("attention backward", [B + 2 * B * H * Lq], "u32");
   launch("attention backward (delta)", K.delta, {
-    buffers: { go: gy.buffer, y: y.buffer, delta: delta.buffer },
+    buffers: { go: gy.buffer, y: y.buffer, lse: lse.buffer, lens: s.lens, aux: aux.buffer },
     uniforms: s.uniforms,
-    workgroups: groups(B * H * Lq, 64),
+    workgroups: groups(Math.max(B * H * Lq, B), 64),
     defines: s.defines,
   });
-  const common = { ...s.buffers, go: gy.buffer, lse: lse.buffer };
+  const chunked = attentionBackward.path === "chunked" ||
+    (attentionBackward.path === "auto" && adapterClass(runtime().gpu.adapter.description) ===
+        "software" &&
+      Math.min(Lq, Lk) >= attentionBackward.chunkMinLength);
+  const need = { q: q.requiresGrad, k: k.requiresGrad, v: v.requiresGrad, ds: needBias };
+  const g = chunked
+    ? chunkedGrad(q, k, v, gy, aux, s, a, need)
+    : fusedGrad(q, k, v, gy, aux, s, need);
+  aux.dispose();
+  let gb: Tensor<"f32"> | null = null;
+  if (bias?.requiresGrad) {
+    gb = g.ds ? sumTo(g.ds, bias.shape) : zeros(bias.shape);
+    if (g.ds && gb !== g.ds) g.ds.dispose();
+  }
+  return [g.q, g.k, g.v, ...(bias ? [gb] : []), ...(lens ? [null] : [])];
+}
+
+type Setup = ReturnType<typeof setup>;
+type Need = { q: boolean; k: boolean; v: boolean; ds: boolean };
+interface Grads {
+  q: Tensor<"f32"> | null;
+  k: Tensor<"f32"> | null;
+  v: Tensor<"f32"> | null;
+  /** Score gradient of the main keys [B, H, Lq, Lk − npre], when `need.ds`. */
+  ds: Tensor<"f32"> | null;
+}
+
+/** The fused backward: dq (and ds) from the query-side kernel, dk and dv from the key side. */
+function fusedGrad(
+  q: Tensor<"f32">,
+  k: Tensor<"f32">,
+  v: Tensor<"f32">,
+  gy: Tensor<"f32">,
+  aux: Tensor<"u32">,
+  s: Setup,
+  need: Need,
+): Grads {
+  const { B, H, Lq, Lk, D, Dv } = s.dims;
+  const { k: K, maxQuads } = tuning();
+  const a = { npre: s.uniforms.npre };
+  const needBias = need.ds;
+  const common = { ...s.buffers, go: gy.buffer, aux: aux.buffer };
   let gq: Tensor<"f32"> | null = null;
   let ds: Tensor<"f32"> | null = null;
-  if (q.requiresGrad || needBias) {
+  if (need.q || needBias) {
     gq = output("attention backward", q.shape, "f32");
     if (needBias) {
       ds = output("attention backward", [B, H, Lq, Lk - a.npre], "f32");
@@ -455,7 +542,7 @@ export function attentionGrad(
     // Without a bias gradient ds_out is not written; a small stand-in fills its binding.
     const dsOut = ds ?? output("attention backward", [1], "f32");
     launch("attention backward (dq)", K.dq, {
-      buffers: { ...common, delta: delta.buffer, dq: gq.buffer, ds_out: dsOut.buffer },
+      buffers: { ...common, dq: gq.buffer, ds_out: dsOut.buffer },
       uniforms: {
         ...s.uniforms,
         nq,
@@ -466,40 +553,136 @@ export function attentionGrad(
       defines: { ...s.defines, RC: col.quads, RM: rm },
     }, gq);
     if (!ds) dsOut.dispose();
-    if (!q.requiresGrad) gq = dispose(gq);
+    if (!need.q) gq = dispose(gq);
   }
   // dk and dv: one pass of the key-side kernel (column group g holds quads g·RC.. of both).
   let gk: Tensor<"f32"> | null = null;
   let gv: Tensor<"f32"> | null = null;
-  if (k.requiresGrad || v.requiresGrad) {
-    gk = output("attention backward", k.requiresGrad ? k.shape : [1], "f32");
-    gv = output("attention backward", v.requiresGrad ? v.shape : [1], "f32");
+  if (need.k || need.v) {
+    gk = output("attention backward", need.k ? k.shape : [1], "f32");
+    gv = output("attention backward", need.v ? v.shape : [1], "f32");
     const col = columns(Math.max(D, Dv), maxQuads);
     const rm = Lk > 4 ? 2 : 1;
     const nq = Math.ceil(Lk / (4 * rm));
     launch("attention backward (dk, dv)", K.dkv, {
-      buffers: { ...common, delta: delta.buffer, dk: gk.buffer, dv: gv.buffer },
+      buffers: { ...common, dk: gk.buffer, dv: gv.buffer },
       uniforms: {
         ...s.uniforms,
         nq,
         groups: col.groups,
-        flags: s.uniforms.flags | (k.requiresGrad ? FLAG.needDk : 0) |
-          (v.requiresGrad ? FLAG.needDv : 0),
+        flags: s.uniforms.flags | (need.k ? FLAG.needDk : 0) |
+          (need.v ? FLAG.needDv : 0),
       },
       workgroups: groups(B * H * nq * col.groups, K.dkv.workgroupSize[0]),
       defines: { ...s.defines, RC: col.quads, RM: rm },
-    }, k.requiresGrad ? gk : gv);
+    }, need.k ? gk : gv);
     // The stand-in of an output that is not needed (its binding only).
-    if (!k.requiresGrad) gk = dispose(gk);
-    if (!v.requiresGrad) gv = dispose(gv);
+    if (!need.k) gk = dispose(gk);
+    if (!need.v) gv = dispose(gv);
   }
-  delta.dispose();
-  let gb: Tensor<"f32"> | null = null;
-  if (bias?.requiresGrad) {
-    gb = ds ? sumTo(ds, bias.shape) : zeros(bias.shape);
-    if (ds && gb !== ds) ds.dispose();
+  return { q: gq, k: gk, v: gv, ds };
+}
+
+/** [B·H, L, d] copy of a [B, H, L, d] or [B, L, H, d] tensor. */
+function heads3(t: Tensor<"f32">, layout: AttentionLayout): Tensor<"f32"> {
+  const { b, h, l, d } = dimsOf(t, layout);
+  const u = layout === "blhd" ? permute(t, [0, 2, 1, 3]) : t;
+  const r = reshape(u, [b * h, l, d]); // (a copy: the rank changes)
+  if (u !== t) u.dispose();
+  return r;
+}
+
+/** Back from [B·H, L, d] to the layout's shape (consumes `t`). */
+function unheads3(t: Tensor<"f32">, layout: AttentionLayout, b: number, h: number) {
+  const [, l, d] = t.shape;
+  const r = reshape(t, [b, h, l, d]);
+  if (r !== t) t.dispose();
+  if (layout === "bhld") return r;
+  const p = permute(r, [0, 2, 1, 3]);
+  r.dispose();
+  return p;
+}
+
+/** acc + x (consumes both; acc may be null). */
+function accumulate(acc: Tensor<"f32"> | null, x: Tensor<"f32">): Tensor<"f32"> {
+  if (!acc) return x;
+  const r = add(acc, x);
+  acc.dispose();
+  x.dispose();
+  return r;
+}
+
+/**
+ * The chunked backward (see {@link attentionBackward}): for blocks of query rows, the score,
+ * probability and gradient matrices of the block go through the matmul kernels and two
+ * elementwise kernels (attention_bwd_probs, attention_bwd_dscore).
+ */
+function chunkedGrad(
+  q: Tensor<"f32">,
+  k: Tensor<"f32">,
+  v: Tensor<"f32">,
+  gy: Tensor<"f32">,
+  aux: Tensor<"u32">,
+  s: Setup,
+  a: AttentionAttrs,
+  need: Need,
+): Grads {
+  const { B, H, Lq, Lk } = s.dims;
+  const BH = B * H;
+  const rows = Math.max(1, Math.min(Lq, Math.floor(attentionBackward.chunkFloats / (BH * Lk))));
+  const [q3, k3, v3, g3] = [q, k, v, gy].map((t) => heads3(t as Tensor<"f32">, a.layout));
+  const ds = need.ds ? output("attention backward", [B, H, Lq, Lk - a.npre], "f32") : null;
+  const standIn = output("attention backward", [1], "f32");
+  const dqs: Tensor<"f32">[] = [];
+  let dk: Tensor<"f32"> | null = null;
+  let dv: Tensor<"f32"> | null = null;
+  const flags = s.uniforms.flags | (ds ? FLAG.writeDs : 0);
+  for (let c0 = 0; c0 < Lq; c0 += rows) {
+    const n = Math.min(rows, Lq - c0);
+    const uniforms = { ...s.uniforms, flags, c0, rows: n };
+    const workgroups = groups(BH * n * Lk, 64);
+    const qc = n === Lq ? q3 : slice(q3, [0, c0, 0], [BH, n, -1]);
+    const gc = n === Lq ? g3 : slice(g3, [0, c0, 0], [BH, n, -1]);
+    // Scores → probabilities in place (p̃ with dropout in its own buffer).
+    const p = matmul(qc, k3, { transB: true });
+    const pd = a.dropout > 0 ? output("attention backward", p.shape, "f32") : null;
+    launch("attention backward (probs)", CHUNK.probs, {
+      buffers: { s: p.buffer, aux: aux.buffer, bias: s.buffers.bias, pd: (pd ?? standIn).buffer },
+      uniforms,
+      workgroups,
+    });
+    if (need.v) dv = accumulate(dv, matmul(pd ?? p, gc, { transA: true }));
+    pd?.dispose();
+    if (need.q || need.k || ds) {
+      // dO·Vᵀ → scale·dS in place.
+      const dsc = matmul(gc, v3, { transB: true });
+      launch("attention backward (dscore)", CHUNK.dscore, {
+        buffers: { p: p.buffer, dp: dsc.buffer, aux: aux.buffer, ds_out: (ds ?? standIn).buffer },
+        uniforms,
+        workgroups,
+      });
+      if (need.q) dqs.push(matmul(dsc, k3));
+      if (need.k) dk = accumulate(dk, matmul(dsc, qc, { transA: true }));
+      dsc.dispose();
+    }
+    p.dispose();
+    if (qc !== q3) qc.dispose();
+    if (gc !== g3) gc.dispose();
   }
-  return [gq, gk, gv, ...(bias ? [gb] : []), ...(lens ? [null] : [])];
+  standIn.dispose();
+  for (const t of [q3, k3, v3, g3]) t.dispose();
+  let gq: Tensor<"f32"> | null = null;
+  if (need.q) {
+    gq = dqs.length === 1 ? dqs[0] : concat(dqs, 1);
+    if (dqs.length > 1) dqs.forEach((t) => t.dispose());
+    gq = unheads3(gq, a.layout, B, H);
+  }
+  return {
+    q: gq,
+    k: dk && unheads3(dk, a.layout, B, H),
+    v: dv && unheads3(dv, a.layout, B, H),
+    ds,
+  };
 }
 
 function dispose(t: Tensor): null {
