@@ -10,7 +10,7 @@ import { generateSynthetic, type SyntheticOptions } from "../src/data/synthetic.
 import { binarize, chronologicalSplit, dedupe } from "../src/data/transform.ts";
 import { loadMMRec, loadRecBole } from "../src/data/files.ts";
 import { alignRows } from "../src/data/recbole.ts";
-import type { Split } from "../src/data/types.ts";
+import type { IdMap, Split } from "../src/data/types.ts";
 import { Vocab } from "../src/data/vocab.ts";
 import type { FeatureTable } from "../src/models/ica.ts";
 
@@ -28,6 +28,8 @@ export interface DemoData {
   text?: FeatureTable;
   /** Precomputed unified features (skip stage 1), e.g. the official BEiT-3 `image_feat.npy`. */
   unified?: FeatureTable;
+  /** Raw user / item ids of the file (for reports), when the indices are not the file's ids. */
+  rawIds?: { users: IdMap; items: IdMap };
 }
 
 /**
@@ -146,6 +148,7 @@ export async function ml100kData(dir: string): Promise<DemoData> {
     split,
     image: { data: a, dim: dimA },
     text: { data: b, dim: dimB },
+    rawIds: { users: dataset.userIds, items: dataset.itemIds },
   };
 }
 

@@ -7,8 +7,9 @@
  *    (src/models/alignrec.ts); LightGCN and popularity are trained/evaluated the same way.
  * 3. Reports full-ranking test metrics at the best-valid epoch, the paper's intermediate metrics
  *    (zero-shot and item-CF from features alone, masked-modality robustness), and writes the
- *    trained weights (safetensors), the unified features (.npy), a loss/metric curve (SVG) and
- *    the results (JSON, Markdown) to the output folder.
+ *    trained weights (safetensors), the unified features (.npy), AlignRec's top 20 per user
+ *    (recommendations.tsv), a loss/metric curve (SVG) and the results (JSON, Markdown) to the
+ *    output folder.
  *
  * ```
  * deno task demo                          # embedded synthetic data, a few minutes on a CPU adapter
@@ -38,6 +39,7 @@ import {
   LightGCN,
   maskedItems,
   Popularity,
+  recommend,
   type Recommender,
   saveModule,
   terminalProgress,
@@ -45,6 +47,7 @@ import {
   trainIca,
   VBPR,
 } from "../mod.ts";
+import type { IdMap } from "../src/data/types.ts";
 import { writeNpy } from "../src/io/npy.ts";
 import { type DemoData, embeddedData, ml100kData, mmrecData } from "./alignrec_data.ts";
 
@@ -208,6 +211,17 @@ const alignrec = new AlignRec(split.train, unified.data, s.config);
 // AlignRec checkpoints (model, Adam state, best weights) every epoch; --resume continues one.
 const ckpt = `${out}/alignrec.ckpt.safetensors`;
 await train(alignrec, { ...s.alignrec, checkpoint: ckpt, resume: args.resume ? ckpt : undefined });
+// Serving: the top 20 of every user with their training items left out (best-valid weights).
+const allUsers = Array.from({ length: split.train.numUsers }, (_, u) => u);
+const recs = await recommend(alignrec, allUsers, 20, td.trainCsr);
+const raw = (m: IdMap | undefined, i: number) => (m ? m.raw(i) : String(i));
+await Deno.writeTextFile(
+  `${out}/recommendations.tsv`,
+  "user\ttop-20 items, best first\n" +
+    recs.map((r, u) =>
+      `${raw(data.rawIds?.users, u)}\t${Array.from(r, (i) => raw(data.rawIds?.items, i)).join(" ")}`
+    ).join("\n") + "\n",
+);
 alignrec.dispose();
 const lightgcn = new LightGCN(split.train);
 await train(lightgcn, s.lightgcn);
@@ -280,7 +294,10 @@ await Deno.writeTextFile(
   ),
 );
 await Deno.writeTextFile(`${out}/curves.svg`, curvesSvg(results, icaHistory));
-console.log(`\nwrote ${out}/: weights (*.safetensors), features.npy, curves.svg, results.md/json`);
+console.log(
+  `\nwrote ${out}/: weights (*.safetensors), features.npy, recommendations.tsv (AlignRec's ` +
+    `top 20 per user), curves.svg, results.md/json`,
+);
 
 // --- SVG curves -----------------------------------------------------------------------------
 
