@@ -160,7 +160,9 @@ gpuTest("MultiHeadAttention cross-attention with other key/value widths vs CPU",
 });
 
 gpuTest("AdditiveAttentionPooling vs CPU, gradient check, empty sequence", async () => {
-  const [B, L, E, A] = [3, 6, 5, 4];
+  // Head dims (A, E) = (4, 4), those of the MultiHeadAttention tests (E = 8, 2 heads): the
+  // same attention pipelines, compiled once (each head-dim pair compiles its own).
+  const [B, L, E, A] = [3, 6, 4, 4];
   const layer = new AdditiveAttentionPooling(E, A, 5);
   const x = randArray(B * L * E, 9);
   const lengths = [6, 2, 0];
