@@ -197,15 +197,16 @@ export const attentionKernels: readonly KernelSpec[] = [
  * the scores in both. "chunked": blocks of query rows through the matmul kernels — S = Q_c·Kᵀ,
  * probabilities, dV += P̃ᵀ·dO_c, dP = dO_c·Vᵀ, dS, dQ_c = dS·K, dK += dSᵀ·Q_c — holding
  * B·H·rows·Lk floats of scores at a time (at most `chunkFloats` per matrix, so memory stays
- * linear in the lengths). On software adapters (llvmpipe) the register-blocked matmul is
- * faster than the fused backward for long sequences. "auto" (default): chunked on software
- * adapters when Lq and Lk are both at least `chunkMinLength`, else fused.
+ * linear in the lengths). On llvmpipe (bench/results/attention.md) it takes ~20% less driver
+ * CPU than the fused backward at L = 512 and ~28% at L = 1024, ~4% (noise) at L = 256, but
+ * holds about 3× the memory. "auto" (default): chunked on software adapters when Lq and Lk
+ * are both at least `chunkMinLength`, else fused.
  */
 export const attentionBackward: {
   path: "auto" | "fused" | "chunked";
   chunkFloats: number;
   chunkMinLength: number;
-} = { path: "auto", chunkFloats: 2 ** 22, chunkMinLength: 256 };
+} = { path: "auto", chunkFloats: 2 ** 22, chunkMinLength: 512 };
 
 /**
  * Kernels for the current adapter. The kernels keep 4 rows × up to 16 column quads of their
