@@ -119,6 +119,9 @@ const FLAG = {
   needDv: 128,
 } as const;
 
+/** Row (or key) quads per invocation of the fused kernels (the RM define). */
+const ROW_QUADS = 2;
+
 /** One SIMD pass of a CPU adapter per workgroup; wider on hardware GPUs. */
 const WG_SOFTWARE = 8;
 const WG_HARDWARE = 64;
@@ -441,9 +444,11 @@ function attentionCore(
   const lse = output("attention", [B, H, Lq], "f32");
   const { k: K, maxQuads } = tuning();
   const col = columns(Dv, maxQuads);
-  // Two row quads per invocation (each key/value tile then serves 8 rows) unless Lq ≤ 4; the
-  // backward kernels do the same with query rows and with keys.
-  const rm = Lq > 4 ? 2 : 1;
+  // Two row quads per invocation (each key/value tile then serves 8 rows); the backward
+  // kernels do the same with query rows and with keys. Always 2, even where Lq ≤ 4 leaves the
+  // second quad empty (its rows are clamped and not stored): one pipeline per head-dim pair
+  // instead of two, and compiles dominate small problems on software adapters.
+  const rm = ROW_QUADS;
   const nq = Math.ceil(Lq / (4 * rm));
   launch("attention", K.fwd, {
     buffers: { ...s.buffers, lens: s.lens, out: out.buffer, lse: lse.buffer },
@@ -538,7 +543,7 @@ function fusedGrad(
       runtime().clear(ds.buffer, ds.size * 4);
     }
     const col = columns(D, maxQuads);
-    const rm = Lq > 4 ? 2 : 1;
+    const rm = ROW_QUADS;
     const nq = Math.ceil(Lq / (4 * rm));
     // Without a bias gradient ds_out is not written; a small stand-in fills its binding.
     const dsOut = ds ?? output("attention backward", [1], "f32");
@@ -563,7 +568,7 @@ function fusedGrad(
     gk = output("attention backward", need.k ? k.shape : [1], "f32");
     gv = output("attention backward", need.v ? v.shape : [1], "f32");
     const col = columns(Math.max(D, Dv), maxQuads);
-    const rm = Lk > 4 ? 2 : 1;
+    const rm = ROW_QUADS;
     const nq = Math.ceil(Lk / (4 * rm));
     launch("attention backward (dk, dv)", K.dkv, {
       buffers: { ...common, dk: gk.buffer, dv: gv.buffer },
