@@ -203,13 +203,27 @@ export const attentionKernels: readonly KernelSpec[] = [
  * linear in the lengths). On llvmpipe (bench/results/attention.md) it takes ~20% less driver
  * CPU than the fused backward at L = 512 and ~28% at L = 1024, ~4% (noise) at L = 256, but
  * holds about 3× the memory. "auto" (default): chunked on software adapters when Lq and Lk
- * are both at least `chunkMinLength`, else fused.
+ * are both at least `chunkMinLength`, and always on SwiftShader (see {@link autoChunked}),
+ * else fused.
  */
 export const attentionBackward: {
   path: "auto" | "fused" | "chunked";
   chunkFloats: number;
   chunkMinLength: number;
 } = { path: "auto", chunkFloats: 2 ** 22, chunkMinLength: 512 };
+
+/**
+ * The "auto" choice of backward path for sequences of (shorter) length `len`. Chromium's
+ * SwiftShader takes its GPU process down compiling the fused backward kernels (measured with
+ * Chromium's Debian build: the process exits while the first attention backward compiles,
+ * and every later call fails with "Instance dropped"), so it always gets the chunked path,
+ * whose kernels are small.
+ */
+function autoChunked(len: number): boolean {
+  const description = runtime().gpu.adapter.description;
+  if (/swiftshader/i.test(description)) return true;
+  return adapterClass(description) === "software" && len >= attentionBackward.chunkMinLength;
+}
 
 /**
  * Kernels for the current adapter. The kernels keep 4 rows × up to 16 column quads of their
@@ -493,9 +507,7 @@ export function attentionGrad(
     defines: s.defines,
   });
   const chunked = attentionBackward.path === "chunked" ||
-    (attentionBackward.path === "auto" && adapterClass(runtime().gpu.adapter.description) ===
-        "software" &&
-      Math.min(Lq, Lk) >= attentionBackward.chunkMinLength);
+    (attentionBackward.path === "auto" && autoChunked(Math.min(Lq, Lk)));
   const need = { q: q.requiresGrad, k: k.requiresGrad, v: v.requiresGrad, ds: needBias };
   const g = chunked
     ? chunkedGrad(q, k, v, gy, aux, s, a, need)
