@@ -11,30 +11,10 @@
 // normalisation when NORM: gx = s_r · (ĝ − (ĝ · x̂) x̂). gx (and tpart) start at zero.
 // Each 16-dim chunk of a tile of TK keys is staged in workgroup memory by the whole workgroup.
 // Blocks are bounded because llvmpipe stops any invocation after 65535 loop iterations.
+// Shared helpers: infonce_common.wgsl.
+
 var<workgroup> ks: array<vec4<f32>, TK * 4u>;
 
-fn k4(j: u32, c: u32) -> vec4<f32> {
-  let b = j * u.d;
-  if (D16) { return vec4(k[b + c], k[b + c + 1u], k[b + c + 2u], k[b + c + 3u]); }
-  let e = u.d - 1u;
-  return vec4(
-    select(0.0, k[b + min(c, e)], c < u.d),
-    select(0.0, k[b + min(c + 1u, e)], c + 1u < u.d),
-    select(0.0, k[b + min(c + 2u, e)], c + 2u < u.d),
-    select(0.0, k[b + min(c + 3u, e)], c + 3u < u.d),
-  );
-}
-fn x4(r: u32, c: u32) -> vec4<f32> {
-  let b = r * u.d;
-  if (D16) { return vec4(x[b + c], x[b + c + 1u], x[b + c + 2u], x[b + c + 3u]); }
-  let e = u.d - 1u;
-  return vec4(
-    select(0.0, x[b + min(c, e)], c < u.d),
-    select(0.0, x[b + min(c + 1u, e)], c + 1u < u.d),
-    select(0.0, x[b + min(c + 2u, e)], c + 2u < u.d),
-    select(0.0, x[b + min(c + 3u, e)], c + 3u < u.d),
-  );
-}
 // gx[r, c .. c + 4) += v, for the dims that exist (unrolled: loops count against the budget).
 fn add4(r: u32, c: u32, v: vec4<f32>) {
   let b = r * u.d + c;

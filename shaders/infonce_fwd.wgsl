@@ -9,33 +9,11 @@
 // st holds the scalars: st[0] = τ, and the inverse norms at u.off_x and u.off_k.
 // One invocation per query row; the workgroup stages each 16-dim chunk of a tile of TK keys
 // in workgroup memory (2-3× faster than reading keys from storage on llvmpipe).
+// Shared helpers: infonce_common.wgsl.
+
 const NEG_INF = -3.0e38;
 // The current 16-dim chunk of TK keys, staged by the whole workgroup.
 var<workgroup> ks: array<vec4<f32>, TK * 4u>;
-
-// Four dims of a key, zero past the row end (a whole 16-dim chunk is read at once).
-fn k4(j: u32, c: u32) -> vec4<f32> {
-  let b = j * u.d;
-  if (D16) { return vec4(k[b + c], k[b + c + 1u], k[b + c + 2u], k[b + c + 3u]); }
-  let e = u.d - 1u;
-  return vec4(
-    select(0.0, k[b + min(c, e)], c < u.d),
-    select(0.0, k[b + min(c + 1u, e)], c + 1u < u.d),
-    select(0.0, k[b + min(c + 2u, e)], c + 2u < u.d),
-    select(0.0, k[b + min(c + 3u, e)], c + 3u < u.d),
-  );
-}
-fn x4(r: u32, c: u32) -> vec4<f32> {
-  let b = r * u.d;
-  if (D16) { return vec4(x[b + c], x[b + c + 1u], x[b + c + 2u], x[b + c + 3u]); }
-  let e = u.d - 1u;
-  return vec4(
-    select(0.0, x[b + min(c, e)], c < u.d),
-    select(0.0, x[b + min(c + 1u, e)], c + 1u < u.d),
-    select(0.0, x[b + min(c + 2u, e)], c + 2u < u.d),
-    select(0.0, x[b + min(c + 3u, e)], c + 3u < u.d),
-  );
-}
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -15,15 +15,7 @@
 // 2 gelu, 3 tanh, 4 sigmoid. C is written as vec4 rows of width u.n4 = ceil(N / 4) (the wrapper
 // crops the padding when N % 4 != 0). Rows and columns past the edge are clamped on load and
 // skipped on store.
-
-// 4×4 tile update: acc row i += Σ_kk at[i][kk] · bs[kk] (at: A rows over k, bs: B rows over cols).
-fn mma(acc: mat4x4<f32>, at: mat4x4<f32>, bs: mat4x4<f32>) -> mat4x4<f32> {
-  return mat4x4<f32>(mrow(acc[0], at[0], bs), mrow(acc[1], at[1], bs), mrow(acc[2], at[2], bs),
-                     mrow(acc[3], at[3], bs));
-}
-fn mrow(c: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
-  return fma(vec4(a.w), b[3], fma(vec4(a.z), b[2], fma(vec4(a.y), b[1], fma(vec4(a.x), b[0], c))));
-}
+// Shared helpers: tile4.wgsl.
 
 // Up to 8 tiles side by side: a row-quad of C, or the B chunk of the block's columns.
 struct Quad { t: array<mat4x4<f32>, 8> }

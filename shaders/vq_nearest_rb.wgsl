@@ -13,14 +13,7 @@
 // masked); COSINE; DIST (write distances: ‖x‖² + score, or 1 + score/‖x‖).
 // Accumulators are written out with constant indices under RM/RN guards (loops over them would
 // not be unrolled by the driver and would leave them in memory).
-
-fn mma(acc: mat4x4<f32>, at: mat4x4<f32>, bs: mat4x4<f32>) -> mat4x4<f32> {
-  return mat4x4<f32>(mrow(acc[0], at[0], bs), mrow(acc[1], at[1], bs), mrow(acc[2], at[2], bs),
-                     mrow(acc[3], at[3], bs));
-}
-fn mrow(c: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
-  return fma(vec4(a.w), b[3], fma(vec4(a.z), b[2], fma(vec4(a.y), b[1], fma(vec4(a.x), b[0], c))));
-}
+// Shared helpers: tile4.wgsl.
 
 // Up to 8 tiles side by side: 4 rows × (4·RN) codes, or the code chunk's RN tiles.
 struct Quad { t: array<mat4x4<f32>, 8> }

@@ -23,6 +23,8 @@ import {
   tidy,
 } from "../mod.ts";
 import { readWgsl, renderSources } from "../shaders/gen.ts";
+import { sources } from "../shaders/sources.ts";
+import { kernel, kernelSource } from "../src/gpu/kernel.ts";
 import { assert, gpuTest } from "./helpers.ts";
 
 Deno.test("shaders/sources.ts is generated from the current shaders/*.wgsl", async () => {
@@ -36,6 +38,26 @@ Deno.test("shaders/sources.ts is generated from the current shaders/*.wgsl", asy
       .filter((k) => files[k] !== sources[k]);
     assert.fail(`stale shaders/sources.ts (${stale.join(", ")}): run \`deno task gen\``);
   }
+});
+
+Deno.test("kernelSource places a spec's shared files, in order, before its own file", () => {
+  const spec = kernel({
+    name: "attention_bwd_dq",
+    lib: ["tile4", "attention_common", "attention_bwd_common"],
+    bindings: { q: "vec4<f32>" },
+    uniforms: { n: "u32" },
+    workgroupSize: [8],
+  });
+  const src = kernelSource(spec);
+  const at = (name: string) => src.indexOf(sources[name]);
+  assert.ok(at("tile4") > 0, "the first shared file is included");
+  assert.ok(at("attention_common") > at("tile4"), "then the second");
+  assert.ok(at("attention_bwd_common") > at("attention_common"), "then the third");
+  assert.ok(at("attention_bwd_dq") > at("attention_bwd_common"), "then the kernel's own file");
+  assert.throws(
+    () => kernelSource({ ...spec, lib: ["no_such_file"] }),
+    /no shader 'no_such_file.wgsl'/,
+  );
 });
 
 gpuTest("ops are recorded into batches, not one submit per op", async () => {

@@ -52,6 +52,11 @@ export interface KernelSpec<B extends string = string, U extends string = string
   readonly uniforms: Readonly<Record<U, UniformType>>;
   /** `@workgroup_size`, available to the WGSL as WG_X, WG_Y, WG_Z. */
   readonly workgroupSize: readonly [number, number?, number?];
+  /**
+   * Shared WGSL files (`shaders/<lib>.wgsl`, helper functions only) placed before the kernel's
+   * own file, in order: how kernels of one family share their tile and load helpers.
+   */
+  readonly lib?: readonly string[];
 }
 
 /** Declares a kernel spec (an identity function that pins the generic parameters). */
@@ -110,12 +115,19 @@ const WGSL_UNIFORM: Record<UniformType, string> = {
   i32x8: "array<vec4<i32>, 2>",
 };
 
-/** The full WGSL text of a kernel: generated declarations, defines, helpers, then the file. */
+/**
+ * The full WGSL text of a kernel: generated declarations, defines, helpers, the spec's shared
+ * files, then its own file.
+ */
 export function kernelSource(spec: KernelSpec, defines: Defines = {}): string {
-  const body = sources[spec.name];
-  if (body === undefined) {
-    throw new Error(`wgrec: no shader '${spec.name}.wgsl' (run \`deno task gen\`)`);
-  }
+  const files = [...(spec.lib ?? []), spec.name].map((name) => {
+    const text = sources[name];
+    if (text === undefined) {
+      throw new Error(`wgrec: no shader '${name}.wgsl' (run \`deno task gen\`)`);
+    }
+    return text;
+  });
+  const body = files.join("\n");
   const fields = Object.entries<UniformType>(spec.uniforms).map(([n, t]) =>
     `${n}: ${WGSL_UNIFORM[t]}`
   );

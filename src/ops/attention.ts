@@ -130,6 +130,7 @@ function specs(wg: number) {
   return {
     fwd: kernel({
       name: "attention_fwd",
+      lib: ["tile4", "attention_common"],
       bindings: { ...INPUTS, lens: "i32", out: "f32 rw", lse: "f32 rw" },
       uniforms: UNIFORMS,
       workgroupSize: [wg],
@@ -142,6 +143,7 @@ function specs(wg: number) {
     }),
     dq: kernel({
       name: "attention_bwd_dq",
+      lib: ["tile4", "attention_common", "attention_bwd_common"],
       bindings: {
         ...INPUTS,
         go: "vec4<f32>",
@@ -154,6 +156,7 @@ function specs(wg: number) {
     }),
     dkv: kernel({
       name: "attention_bwd_dkv",
+      lib: ["tile4", "attention_common", "attention_bwd_common"],
       bindings: {
         ...INPUTS,
         go: "vec4<f32>",

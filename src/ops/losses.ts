@@ -58,6 +58,7 @@ const rnormK = kernel({
 
 const fwdK = kernel({
   name: "infonce_fwd",
+  lib: ["infonce_common"],
   bindings: { x: "f32", k: "f32", ids: "i32", st: "f32 rw", loss: "f32 rw", state: "f32 rw" },
   uniforms: {
     rows: "u32",
@@ -77,6 +78,7 @@ const fwdK = kernel({
 
 const bwdK = kernel({
   name: "infonce_bwd",
+  lib: ["infonce_common"],
   bindings: { x: "f32", k: "f32", ids: "i32", st: "f32", gx: "f32 rw", tpart: "f32 rw" },
   uniforms: {
     rows: "u32",
@@ -104,6 +106,7 @@ const RB_ROWS = 16;
 
 const fwdRbK = kernel({
   name: "infonce_fwd_rb",
+  lib: ["tile4", "infonce_rb_common"],
   bindings: {
     x4: "vec4<f32>",
     k4: "vec4<f32>",
@@ -130,6 +133,7 @@ const fwdRbK = kernel({
 
 const bwdRbK = kernel({
   name: "infonce_bwd_rb",
+  lib: ["tile4", "infonce_rb_common"],
   bindings: {
     x4: "vec4<f32>",
     k4: "vec4<f32>",

@@ -52,6 +52,7 @@ const naiveK = kernel({
 // define which view it reads).
 const regblockK = kernel({
   name: "matmul_regblock",
+  lib: ["tile4"],
   bindings: {
     a: "f32",
     a4: "vec4<f32>",

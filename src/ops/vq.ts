@@ -37,6 +37,7 @@ const nearestK = kernel({
 // x4 / e4 view the same buffers as x / codes as vec4 (read when every row is 16-byte aligned).
 const nearestRbK = kernel({
   name: "vq_nearest_rb",
+  lib: ["tile4"],
   bindings: {
     x: "f32",
     x4: "vec4<f32>",
