@@ -2,55 +2,46 @@
  * wgrec: hand-written WGSL kernels, a small autograd and multimodal recommendation / CTR
  * models for WebGPU, in Deno and browsers.
  *
+ * The core (tensors, scopes, autograd) is exported by name; everything else by namespace:
+ * `ops`, `nn`, `optim`, `train`, `data`, `metrics`, `io`, `models`. Each model family is
+ * also its own entry (`@wgrec/wgrec/models/<paper>`); runtime internals (kernel specs, the
+ * buffer pool, gradient rules, reference kernels) are in `@wgrec/wgrec/internal`.
+ *
  * ```ts
- * import { init, matmul, randNormal } from "./mod.ts";
+ * import { init, ops, randNormal } from "./mod.ts";
  * await init();
- * const c = matmul(randNormal([4, 8], 1), randNormal([8, 3], 2));
+ * const c = ops.matmul(randNormal([4, 8], 1), randNormal([8, 3], 2));
  * console.log(await c.read());
  * ```
  * @module
  */
 
-export * from "./src/tensor.ts";
-export * from "./src/graph.ts";
-export * from "./src/autograd.ts";
-export * from "./src/ops/elementwise.ts";
-export * from "./src/ops/reduce.ts";
-export * from "./src/ops/shape.ts";
-export * from "./src/ops/matmul.ts";
-export * from "./src/ops/matmul_select.ts";
-export * from "./src/ops/losses.ts";
-export * from "./src/ops/vq.ts";
-export * from "./src/ops/softmax.ts";
-export * from "./src/ops/layernorm.ts";
-export * from "./src/ops/minmax.ts";
-export * from "./src/ops/where.ts";
-export { Runtime } from "./src/gpu/runtime.ts";
-export type { DispatchArgs, RuntimeStats } from "./src/gpu/runtime.ts";
-export type { AcquiredDevice, DeviceOptions } from "./src/gpu/device.ts";
-export { BufferPool } from "./src/gpu/pool.ts";
-export type { PooledBuffer } from "./src/gpu/pool.ts";
-export { kernel, kernelSource } from "./src/gpu/kernel.ts";
-export type { BindingType, Defines, KernelSpec, UniformType } from "./src/gpu/kernel.ts";
-export type { PoolStats } from "./src/gpu/pool.ts";
-export * from "./src/nn/module.ts";
-export * from "./src/nn/linear.ts";
-export * from "./src/nn/optim.ts";
-export * from "./src/nn/vq.ts";
-export * from "./src/ops/attention.ts";
-export * from "./src/nn/serialize.ts";
-export * from "./src/data/mod.ts";
-export * from "./src/metrics/mod.ts";
-export * from "./src/io/mod.ts";
-export * from "./src/ops/index_check.ts";
-export * from "./src/ops/scan.ts";
-export * from "./src/ops/gather.ts";
-export * from "./src/ops/sparse.ts";
-export * from "./src/ops/topk.ts";
-export * from "./src/ops/retrieval.ts";
-export * from "./src/models/train.ts";
-export * from "./src/models/eval.ts";
-export * from "./src/models/baselines.ts";
-export * from "./src/models/alignrec.ts";
-export * from "./src/models/ica.ts";
-export * from "./src/nn/attention.ts";
+export {
+  checkNumerics,
+  empty,
+  full,
+  init,
+  keep,
+  memory,
+  ones,
+  randNormal,
+  randUniform,
+  readAll,
+  runtime,
+  Tensor,
+  tensor,
+  tidy,
+  zeros,
+} from "./src/tensor.ts";
+export type { DType, InitOptions, NestedNumbers, Shape } from "./src/tensor.ts";
+export { backward, grad } from "./src/autograd/backward.ts";
+export { noGrad } from "./src/autograd/tape.ts";
+export { Rng } from "./src/random.ts";
+export * as ops from "./src/ops/mod.ts";
+export * as nn from "./src/nn/mod.ts";
+export * as optim from "./src/nn/optim.ts";
+export * as train from "./src/train/mod.ts";
+export * as data from "./src/data/mod.ts";
+export * as metrics from "./src/metrics/mod.ts";
+export * as io from "./src/io/mod.ts";
+export * as models from "./src/models/mod.ts";

@@ -36,7 +36,7 @@ import {
   sum,
   type Tensor,
   tidy,
-} from "../mod.ts";
+} from "../internal.ts";
 import { loadAverage, markdownTable, summarize, timeGpu, writeReport } from "./harness.ts";
 
 await init();

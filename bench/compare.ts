@@ -12,7 +12,7 @@
  * @module
  */
 
-import * as wg from "../mod.ts";
+import * as wg from "../internal.ts";
 import {
   gflops,
   loadAverage,

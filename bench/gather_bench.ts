@@ -19,7 +19,7 @@ import {
   spmm,
   tidy,
   topk,
-} from "../mod.ts";
+} from "../internal.ts";
 import { Rng } from "../src/random.ts";
 
 await init();

@@ -35,8 +35,8 @@ import {
   type Tensor,
   tensor,
   tidy,
-} from "../mod.ts";
-import { init } from "../mod.ts";
+} from "../internal.ts";
+import { init } from "../internal.ts";
 import { loadAverage, markdownTable, summarize, writeReport } from "./harness.ts";
 
 await init();

@@ -14,7 +14,7 @@ import {
   runtime,
   type Tensor,
   tidy,
-} from "../mod.ts";
+} from "../internal.ts";
 
 await init();
 const adapter = runtime().gpu.adapter.description;

@@ -20,7 +20,7 @@ import {
   runtime,
   type Tensor,
   tidy,
-} from "../mod.ts";
+} from "../internal.ts";
 
 await init();
 await tf.setBackend("webgpu");

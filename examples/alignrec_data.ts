@@ -12,7 +12,7 @@ import { loadMMRec, loadRecBole } from "../src/data/files.ts";
 import { alignRows } from "../src/data/recbole.ts";
 import type { IdMap, Split } from "../src/data/types.ts";
 import { Vocab } from "../src/data/vocab.ts";
-import type { FeatureTable } from "../src/models/ica.ts";
+import type { FeatureTable } from "../src/models/alignrec/ica.ts";
 
 /** A dataset ready for stage 1 and stage 2. */
 export interface DemoData {

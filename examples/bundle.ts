@@ -37,7 +37,7 @@ const PAGE_DIR = join(ROOT, "examples/browser");
  * documented as Deno-only. Anything else that reaches `Deno` fails the build.
  */
 export const GUARDED_DENO: Readonly<Record<string, string>> = {
-  "src/models/train.ts": "terminalProgress feature-detects Deno and falls back to " +
+  "src/train/fit.ts": "terminalProgress feature-detects Deno and falls back to " +
     "console.log; fit's checkpoint/resume options are documented as Deno-only",
 };
 
@@ -124,7 +124,7 @@ export async function build(opts: { record?: boolean; quiet?: boolean } = {}): P
   });
   // The page scripts must import the library bundle, never embed a second copy of it.
   const copied = Object.keys(pages.metafile!.inputs).filter((p) =>
-    p.startsWith("src/") || p === "mod.ts" || p.startsWith("shaders/")
+    p.startsWith("src/") || p === "mod.ts" || p === "internal.ts" || p.startsWith("shaders/")
   );
   if (copied.length) {
     throw new Error(`wgrec bundle: the page scripts embed library modules: ${copied.join(", ")}`);

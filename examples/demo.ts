@@ -46,7 +46,7 @@ import {
   trainData,
   trainIca,
   VBPR,
-} from "../mod.ts";
+} from "../internal.ts";
 import type { IdMap } from "../src/data/types.ts";
 import { writeNpy } from "../src/io/npy.ts";
 import { type DemoData, embeddedData, ml100kData, mmrecData } from "./alignrec_data.ts";

@@ -20,11 +20,12 @@ export function renderSources(files: Record<string, string>): string {
   return lines.join("\n");
 }
 
-/** Reads the `.wgsl` files of a directory. */
+/** Reads the `.wgsl` files of a directory and its family folders (names are unique). */
 export async function readWgsl(dir: URL): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
   for await (const e of Deno.readDir(dir)) {
-    if (e.isFile && e.name.endsWith(".wgsl")) {
+    if (e.isDirectory) Object.assign(files, await readWgsl(new URL(`${e.name}/`, dir)));
+    else if (e.isFile && e.name.endsWith(".wgsl")) {
       files[e.name.slice(0, -5)] = await Deno.readTextFile(new URL(e.name, dir));
     }
   }

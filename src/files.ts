@@ -5,7 +5,7 @@
  * @module
  */
 
-import { featuresFromNpy, type FeatureTable } from "./models/ica.ts";
+import { featuresFromNpy, type FeatureTable } from "./models/alignrec/ica.ts";
 
 export * from "./data/files.ts";
 export * from "./io/files.ts";

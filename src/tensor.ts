@@ -10,7 +10,7 @@
 import { Runtime } from "./gpu/runtime.ts";
 import type { DeviceOptions } from "./gpu/device.ts";
 import type { PooledBuffer, PoolStats } from "./gpu/pool.ts";
-import type { Node } from "./graph.ts";
+import type { Node } from "./autograd/tape.ts";
 import { Rng } from "./random.ts";
 
 /** Element types. */

@@ -13,7 +13,7 @@ import {
   type Tensor,
   tensor,
   tidy,
-} from "../mod.ts";
+} from "../internal.ts";
 import { Rng } from "../src/random.ts";
 
 let ready: Promise<unknown> | null = null;

@@ -1,6 +1,6 @@
 // Compile-time checks: dtype misuse is a type error (`deno check` runs on tests/, and an
 // unused @ts-expect-error is itself an error, so each line below must keep failing to compile).
-import { exp, matmul, tensor } from "../mod.ts";
+import { exp, matmul, tensor } from "../internal.ts";
 import { gpuTest } from "./helpers.ts";
 
 gpuTest("dtype misuse fails to type-check (and throws at run time too)", async () => {

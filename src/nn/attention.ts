@@ -7,13 +7,13 @@
  * @module
  */
 
-import { attention } from "../ops/attention.ts";
-import { add, ge, mul, scale, sigmoid, sub, tanh } from "../ops/elementwise.ts";
-import { layerNorm } from "../ops/layernorm.ts";
-import { matmul } from "../ops/matmul.ts";
-import { sum } from "../ops/reduce.ts";
-import { broadcastTo, concat, reshape, slice } from "../ops/shape.ts";
-import { fmt, full, ones, randUniform, type Tensor, tensor, zeros } from "../tensor.ts";
+import { attention } from "../ops/attention/attention.ts";
+import { add, ge, mul, scale, sigmoid, sub, tanh } from "../ops/core/elementwise.ts";
+import { LayerNorm } from "./norm.ts";
+import { matmul } from "../ops/matmul/matmul.ts";
+import { sum } from "../ops/core/reduce.ts";
+import { broadcastTo, concat, reshape, slice } from "../ops/core/shape.ts";
+import { fmt, full, randUniform, type Tensor, tensor, zeros } from "../tensor.ts";
 import { activate, type Activation, Linear } from "./linear.ts";
 import { Module } from "./module.ts";
 
@@ -197,19 +197,6 @@ export class MultiHeadAttention extends Module {
 }
 
 /** Layer normalisation over the last axis with PyTorch's parameter names (weight, bias). */
-class Norm extends Module {
-  readonly weight: Tensor<"f32">;
-  readonly bias: Tensor<"f32">;
-  constructor(n: number, readonly eps: number) {
-    super();
-    this.weight = this.param("weight", ones([n]));
-    this.bias = this.param("bias", zeros([n]));
-  }
-  forward(x: Tensor<"f32">): Tensor<"f32"> {
-    return layerNorm(x, this.weight, this.bias, this.eps);
-  }
-}
-
 /** Options of {@link TransformerEncoderLayer}. */
 export interface TransformerEncoderLayerOptions {
   /** Hidden width of the feed-forward block (PyTorch's default 2048). */
@@ -266,8 +253,8 @@ export class TransformerEncoderLayer extends Module {
     );
     this.linear1 = this.child("linear1", new Linear(dModel, ff, { seed: seed + 11 }));
     this.linear2 = this.child("linear2", new Linear(ff, dModel, { seed: seed + 13 }));
-    this.norm1 = this.child("norm1", new Norm(dModel, eps));
-    this.norm2 = this.child("norm2", new Norm(dModel, eps));
+    this.norm1 = this.child("norm1", new LayerNorm(dModel, eps));
+    this.norm2 = this.child("norm2", new LayerNorm(dModel, eps));
     this.#seeds = new Seeds(seed + 17);
   }
 

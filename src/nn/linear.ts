@@ -3,8 +3,8 @@
  * @module
  */
 
-import { gelu, relu, sigmoid, tanh } from "../ops/elementwise.ts";
-import { linear } from "../ops/matmul.ts";
+import { gelu, relu, sigmoid, tanh } from "../ops/core/elementwise.ts";
+import { linear } from "../ops/matmul/matmul.ts";
 import { randUniform, type Tensor } from "../tensor.ts";
 import { Module } from "./module.ts";
 
@@ -77,5 +77,20 @@ export class MLP extends Module {
     const last = this.layers.length - 1;
     this.layers.forEach((l, i) => (h = l.forward(h, i < last ? this.act : "none")));
     return h;
+  }
+}
+
+/** `nn.Sequential(Linear, Sigmoid)` with PyTorch's child name `0` for the Linear. */
+export class Gate extends Module {
+  /** The Linear layer (`0`). */
+  readonly lin: Linear;
+  /** A d → d gate. */
+  constructor(d: number, seed: number) {
+    super();
+    this.lin = this.child("0", new Linear(d, d, { seed }));
+  }
+  /** σ(x Wᵀ + b). */
+  forward(x: Tensor<"f32">): Tensor<"f32"> {
+    return sigmoid(this.lin.forward(x));
   }
 }

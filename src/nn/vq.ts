@@ -9,10 +9,21 @@
  * @module
  */
 
-import { noGrad } from "../graph.ts";
-import { add, affine, div, eq, exp, log, mul, scale, square, sub } from "../ops/elementwise.ts";
-import { mean, sum } from "../ops/reduce.ts";
-import { concat, reshape, slice } from "../ops/shape.ts";
+import { noGrad } from "../autograd/tape.ts";
+import {
+  add,
+  affine,
+  div,
+  eq,
+  exp,
+  log,
+  mul,
+  scale,
+  square,
+  sub,
+} from "../ops/core/elementwise.ts";
+import { mean, sum } from "../ops/core/reduce.ts";
+import { concat, reshape, slice } from "../ops/core/shape.ts";
 import {
   centroidUpdate,
   codeLookup,
@@ -22,7 +33,7 @@ import {
   nearestCode,
   resetDeadCodes,
   type VqMetric,
-} from "../ops/vq.ts";
+} from "../ops/vq/vq.ts";
 import { Rng } from "../random.ts";
 import { fmt, full, keep, runtime, type Tensor, tensor, tidy, zeros } from "../tensor.ts";
 import { Module } from "./module.ts";

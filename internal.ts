@@ -1,0 +1,53 @@
+/**
+ * Everything, flat: the public API plus the runtime internals (kernel specs and sources, the
+ * buffer pool, the autograd tape and gradient rules, reference and unfused kernels, launch
+ * helpers). For tests, benchmarks and new kernels; applications use `mod.ts`.
+ * @module
+ */
+
+export * from "./src/tensor.ts";
+export * from "./src/random.ts";
+export * from "./src/autograd/tape.ts";
+export * from "./src/autograd/backward.ts";
+export * from "./src/autograd/rules.ts";
+export * from "./src/gpu/runtime.ts";
+export * from "./src/gpu/device.ts";
+export * from "./src/gpu/pool.ts";
+export * from "./src/gpu/kernel.ts";
+export * from "./src/ops/common.ts";
+export * from "./src/ops/index_check.ts";
+export * from "./src/ops/core/elementwise.ts";
+export * from "./src/ops/core/reduce.ts";
+export * from "./src/ops/core/shape.ts";
+export * from "./src/ops/core/minmax.ts";
+export * from "./src/ops/core/where.ts";
+export * from "./src/ops/core/softmax.ts";
+export * from "./src/ops/core/layernorm.ts";
+export * from "./src/ops/core/scan.ts";
+export * from "./src/ops/matmul/matmul.ts";
+export * from "./src/ops/matmul/select.ts";
+export * from "./src/ops/sparse/gather.ts";
+export * from "./src/ops/sparse/sparse.ts";
+export * from "./src/ops/attention/attention.ts";
+export * from "./src/ops/losses/infonce.ts";
+export * from "./src/ops/losses/ranking.ts";
+export * from "./src/ops/losses/similarity.ts";
+export * from "./src/ops/vq/vq.ts";
+export * from "./src/ops/search/topk.ts";
+export * from "./src/ops/search/hashing.ts";
+export * from "./src/nn/module.ts";
+export * from "./src/nn/linear.ts";
+export * from "./src/nn/embedding.ts";
+export * from "./src/nn/init.ts";
+export * from "./src/nn/norm.ts";
+export * from "./src/nn/graph_conv.ts";
+export * from "./src/nn/attention.ts";
+export * from "./src/nn/vq.ts";
+export * from "./src/nn/optim.ts";
+export * from "./src/nn/serialize.ts";
+export * from "./src/train/fit.ts";
+export * from "./src/train/eval.ts";
+export * from "./src/data/mod.ts";
+export * from "./src/metrics/mod.ts";
+export * from "./src/io/mod.ts";
+export * from "./src/models/mod.ts";

@@ -1,0 +1,49 @@
+/**
+ * The gradient-rule table: every ops family's rules, merged. Typed over every `OpKind`, so a
+ * kind declared in a family's attributes without its rule here fails to compile.
+ * @module
+ */
+
+import type { GradRule, Node, OpKind, RuleTable } from "./tape.ts";
+import type { Tensor } from "../tensor.ts";
+import { elementwiseRules } from "../ops/core/elementwise.ts";
+import { matmulRules } from "../ops/matmul/matmul.ts";
+import { reduceRules } from "../ops/core/reduce.ts";
+import { shapeRules } from "../ops/core/shape.ts";
+import { infoNceRules } from "../ops/losses/infonce.ts";
+import { rankingLossRules } from "../ops/losses/ranking.ts";
+import { attentionRules } from "../ops/attention/attention.ts";
+import { vqRules } from "../ops/vq/vq.ts";
+import { softmaxRules } from "../ops/core/softmax.ts";
+import { layerNormRules } from "../ops/core/layernorm.ts";
+import { minMaxRules } from "../ops/core/minmax.ts";
+import { whereRules } from "../ops/core/where.ts";
+import { gatherRules } from "../ops/sparse/gather.ts";
+import { spmmRules } from "../ops/sparse/sparse.ts";
+
+/** Every op kind's rule. */
+export const rules: RuleTable<OpKind> = {
+  ...elementwiseRules,
+  ...matmulRules,
+  ...reduceRules,
+  ...shapeRules,
+  ...infoNceRules,
+  ...rankingLossRules,
+  ...attentionRules,
+  ...vqRules,
+  ...softmaxRules,
+  ...layerNormRules,
+  ...minMaxRules,
+  ...whereRules,
+  ...gatherRules,
+  ...spmmRules,
+};
+
+/** Applies the rule of `node`'s kind. */
+export function applyRule<K extends OpKind>(
+  node: Node<K>,
+  gy: Tensor<"f32">,
+  y: Tensor,
+): readonly (Tensor<"f32"> | null)[] {
+  return (rules[node.kind] as GradRule<K>)(node, gy, y);
+}

@@ -1,0 +1,13 @@
+/**
+ * Every model family, one folder per paper (`src/models/<paper>/`); each is also its own
+ * package entry (`@wgrec/wgrec/models/<paper>`), so an app that uses one paper loads only
+ * its kernels.
+ * @module
+ */
+
+export * from "./alignrec/mod.ts";
+export * from "./lightgcn/mod.ts";
+export * from "./vbpr/mod.ts";
+export * from "./popularity/mod.ts";
+export * from "./rat/mod.ts";
+export * from "./dcid/mod.ts";

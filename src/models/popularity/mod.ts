@@ -1,0 +1,6 @@
+/**
+ * The most-popular baseline.
+ * @module
+ */
+
+export { Popularity } from "./model.ts";

@@ -1,0 +1,145 @@
+/**
+ * RAT's retrieval (../shared/specs/rat.md): exact field match × IDF summed over fields,
+ * `score(q, d) = Σ_f [q_f = d_f] · log(N / count_f(q_f))`, over a chunked DB with a running
+ * top-k, zero scores dropped, and same-group exclusion for the 10-fold protocol (a query never
+ * retrieves rows of its own fold) or self-exclusion. One tile of (queries × DB rows) is scored
+ * at a time and merged into a running top-k, so memory is bounded by the tile.
+ * @module
+ */
+
+import { kernel } from "../../gpu/kernel.ts";
+import { noGrad } from "../../autograd/tape.ts";
+import { fmt, runtime, type Tensor, tensor } from "../../tensor.ts";
+import { expectDtype, groups, launch, output } from "../../ops/common.ts";
+import { indexGuard, watchIndexGuard } from "../../ops/index_check.ts";
+import { tiledTopK, type TopK } from "../../ops/search/topk.ts";
+
+import { checkGroups, type RetrievalOptions } from "../../ops/search/hashing.ts";
+
+const countK = kernel({
+  name: "rat_retrieve_count",
+  bindings: { ids: "i32", off: "i32", cnt: "atomic<i32> rw", bad: "atomic<i32> rw" },
+  uniforms: { n: "u32", f: "u32", slot: "u32" },
+  workgroupSize: [256],
+});
+const idfK = kernel({
+  name: "rat_retrieve_idf",
+  bindings: { ids: "i32", off: "i32", cnt: "i32", used: "i32", w: "f32 rw", bad: "atomic<i32> rw" },
+  uniforms: { n: "u32", f: "u32", total: "u32", slot: "u32" },
+  workgroupSize: [256],
+});
+const ratK = kernel({
+  name: "rat_retrieve",
+  bindings: { q: "i32", w: "f32", db: "i32", qg: "i32", dg: "i32", out: "f32 rw" },
+  uniforms: { f: "u32", r0: "u32", nr: "u32", c0: "u32", nc: "u32" },
+  workgroupSize: [256],
+});
+
+/** Options of {@link ratRetrieve}. */
+export interface RatOptions extends RetrievalOptions {
+  /** Vocabulary size of each field: ids of field f lie in `[0, vocabSizes[f])`. */
+  vocabSizes: readonly number[];
+  /** Fields that take part in the score (default all). */
+  fields?: readonly number[];
+}
+
+/** RAT retrieval result. */
+export type RatResult = {
+  /** `[q, k]` i32 DB rows, best first; −1 where fewer than k rows score above 0. */
+  indices: Tensor<"i32">;
+  /** `[q, k]` f32 scores (−Inf where padded). */
+  scores: Tensor<"f32">;
+};
+
+/**
+ * RAT's retrieval (BM25_topk_retrieval_v4): for each query row of `query` `[q, F]` (i32
+ * field ids), the top-k rows of `db` `[n, F]` by `Σ_f [q_f = d_f] · IDF_f(q_f)` with
+ * `IDF_f(v) = log(n / count_f(v))` counted over `db`. Rows scoring 0 are dropped (index −1;
+ * the original's −1 reads the last DB row in NumPy — here it stays −1 for the caller to mask).
+ * Ties go to the lower DB row. Ids outside a field's vocabulary are reported by
+ * `checkIndices()` and never match.
+ */
+export function ratRetrieve(
+  query: Tensor<"i32">,
+  db: Tensor<"i32">,
+  k: number,
+  opts: RatOptions,
+): RatResult {
+  expectDtype("ratRetrieve", query, "i32", "query rows");
+  expectDtype("ratRetrieve", db, "i32", "DB rows");
+  const f = opts.vocabSizes.length;
+  if (query.rank !== 2 || db.rank !== 2 || query.shape[1] !== f || db.shape[1] !== f) {
+    throw new Error(
+      `wgrec ratRetrieve: query ${fmt(query.shape)} and DB ${fmt(db.shape)} must be [q, F] ` +
+        `and [n, F] with F = ${f} (one vocabulary size per field)`,
+    );
+  }
+  const off = new Int32Array(f + 1);
+  opts.vocabSizes.forEach((v, i) => {
+    if (!Number.isInteger(v) || v < 0) {
+      throw new Error(`wgrec ratRetrieve: vocabSizes[${i}] = ${v} must be an integer ≥ 0`);
+    }
+    off[i + 1] = off[i] + v;
+  });
+  const used = new Int32Array(f);
+  for (const x of opts.fields ?? [...Array(f).keys()]) {
+    if (!Number.isInteger(x) || x < 0 || x >= f) {
+      throw new Error(`wgrec ratRetrieve: field ${x} is out of range for ${f} fields`);
+    }
+    used[x] = 1;
+  }
+  const [nq] = query.shape;
+  const ndb = db.shape[0];
+  const g = opts.exclude;
+  checkGroups("ratRetrieve", g, nq, ndb);
+  return noGrad(() => {
+    const rt = runtime();
+    const offT = tensor(off, [f + 1], "i32");
+    const usedT = tensor(used, [f], "i32");
+    const cnt = output("ratRetrieve", [off[f]], "i32");
+    rt.clear(cnt.buffer, off[f] * 4);
+    const dbLabel = `'ratRetrieve' (DB ${fmt(db.shape)}, vocabularies [${opts.vocabSizes}])`;
+    const gd = indexGuard(dbLabel);
+    launch("ratRetrieve", countK, {
+      buffers: { ids: db.buffer, off: offT.buffer, cnt: cnt.buffer, bad: gd.buffer },
+      uniforms: { n: ndb, f, slot: gd.slot },
+      workgroups: groups(ndb * f),
+    });
+    watchIndexGuard(gd.slot, dbLabel);
+    const qLabel = `'ratRetrieve' (query ${fmt(query.shape)}, vocabularies [${opts.vocabSizes}])`;
+    const gq = indexGuard(qLabel);
+    const w = output("ratRetrieve", [nq, f], "f32");
+    launch("ratRetrieve", idfK, {
+      buffers: {
+        ids: query.buffer,
+        off: offT.buffer,
+        cnt: cnt.buffer,
+        used: usedT.buffer,
+        w: w.buffer,
+        bad: gq.buffer,
+      },
+      uniforms: { n: nq, f, total: ndb, slot: gq.slot },
+      workgroups: groups(nq * f),
+    });
+    watchIndexGuard(gq.slot, qLabel);
+    const top: TopK = tiledTopK(nq, ndb, k, (r0, nr, c0, nc) => {
+      const out = output("ratRetrieve", [nr, nc], "f32");
+      launch("ratRetrieve", ratK, {
+        buffers: {
+          q: query.buffer,
+          w: w.buffer,
+          db: db.buffer,
+          qg: (g?.query ?? query).buffer,
+          dg: (g?.db ?? query).buffer,
+          out: out.buffer,
+        },
+        uniforms: { f, r0, nr, c0, nc },
+        workgroups: groups(nr * nc),
+        defines: { GROUPS: g !== undefined },
+      });
+      return out;
+    }, { colBlock: opts.dbChunk, rowBlock: opts.queryChunk });
+    for (const t of [offT, usedT, cnt, w]) t.dispose();
+    return { indices: top.indices, scores: top.values };
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * Layers with PyTorch's parameter names (so weights interchange as is): dense layers, tables,
+ * initialisers, normalisation, graph propagation, attention layers, vector quantisers, and
+ * saving and loading modules and checkpoints.
+ * @module
+ */
+
+export { Module } from "./module.ts";
+export { activate, Gate, Linear, MLP } from "./linear.ts";
+export type { Activation } from "./linear.ts";
+export { Embedding, ParameterDict } from "./embedding.ts";
+export { xavierNormal, xavierUniform } from "./init.ts";
+export { LayerNorm } from "./norm.ts";
+export { lightGcnPropagate } from "./graph_conv.ts";
+export {
+  AdditiveAttentionPooling,
+  MultiHeadAttention,
+  TargetAttention,
+  TransformerEncoderLayer,
+} from "./attention.ts";
+export type { AttentionCallOptions, TransformerEncoderLayerOptions } from "./attention.ts";
+export {
+  codeUsage,
+  kmeansPlusPlus,
+  MultiModalQuantizer,
+  ProductQuantizer,
+  ResidualQuantizer,
+  VectorQuantizer,
+} from "./vq.ts";
+export type {
+  CodebookUpdate,
+  CodeUsage,
+  KMeansOptions,
+  MultiModalQuantizerOptions,
+  MultiModalResult,
+  ProductQuantizerOptions,
+  QuantizeResult,
+  ResidualQuantizerOptions,
+  VectorQuantizerOptions,
+} from "./vq.ts";
+export { loadCheckpoint, loadModule, saveCheckpoint, saveModule } from "./serialize.ts";
+export type { LoadOptions } from "./serialize.ts";

@@ -1,0 +1,100 @@
+/**
+ * Differentiable tensor ops, by family: elementwise, reductions, shapes, min/max, selection,
+ * softmax, layer norm and scans (`core/`); matmul and the fused linear layer (`matmul/`);
+ * gathers, scatters and sparse products (`sparse/`); fused attention (`attention/`); InfoNCE,
+ * ranking and similarity losses (`losses/`); vector quantisation (`vq/`); top-k and hashing
+ * (`search/`). Paper-specific ops live beside their model in `src/models/<paper>/`.
+ * @module
+ */
+
+export { checkIndices } from "./index_check.ts";
+export {
+  abs,
+  add,
+  affine,
+  div,
+  eq,
+  exp,
+  ge,
+  gelu,
+  gt,
+  log,
+  logSigmoid,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  pow,
+  powScalar,
+  relu,
+  scale,
+  sigmoid,
+  softplus,
+  sqrt,
+  square,
+  sub,
+  tanh,
+} from "./core/elementwise.ts";
+export { mean, reduceAxis, sum, sumTo } from "./core/reduce.ts";
+export { broadcastTo, concat, permute, reshape, slice, transpose } from "./core/shape.ts";
+export { argmax, argmin, max, min } from "./core/minmax.ts";
+export { maskedFill, where } from "./core/where.ts";
+export { logSoftmax, logSumExp, softmax } from "./core/softmax.ts";
+export { layerNorm } from "./core/layernorm.ts";
+export { buildCsr, csrRowIds, exclusiveScan } from "./core/scan.ts";
+export type { BuildCsrOptions, CsrIndex } from "./core/scan.ts";
+export { linear, matmul } from "./matmul/matmul.ts";
+export type { LinearActivation, MatmulOptions } from "./matmul/matmul.ts";
+export { gather, scatterAdd } from "./sparse/gather.ts";
+export {
+  bipartiteAdjacency,
+  knnGraph,
+  normalizedUserItem,
+  normalizeEdges,
+  rowL2Normalize,
+  SparseMatrix,
+  spmm,
+} from "./sparse/sparse.ts";
+export type {
+  CsrArrays,
+  EdgeNorm,
+  InteractionList,
+  KnnOptions,
+  SparseOptions,
+} from "./sparse/sparse.ts";
+export { attention, attentionBackward, MAX_HEAD_DIM } from "./attention/attention.ts";
+export type { AttentionLayout, AttentionOptions } from "./attention/attention.ts";
+export { infoNce } from "./losses/infonce.ts";
+export type { InfoNceOptions } from "./losses/infonce.ts";
+export { bceWithLogits, bprLoss, sampledSoftmaxLoss } from "./losses/ranking.ts";
+export type { SampledSoftmaxOptions } from "./losses/ranking.ts";
+export {
+  cosineLoss,
+  cosineSimilarity,
+  cosineSimilarityMatrix,
+  frobenius,
+  l2NormalizeRows,
+  rowDot,
+} from "./losses/similarity.ts";
+export {
+  centroidUpdate,
+  codeLookup,
+  codeStats,
+  emaUpdate,
+  MAX_TOPK,
+  nearestCode,
+  resetDeadCodes,
+  topKCodes,
+} from "./vq/vq.ts";
+export type {
+  CodeStats,
+  DeadCodeArgs,
+  EmaState,
+  NearestOptions,
+  NearestResult,
+  VqMetric,
+} from "./vq/vq.ts";
+export { fullRankTopK, fullRankTopKDot, tiledTopK, topk, TOPK_MAX_K } from "./search/topk.ts";
+export type { ExcludeCsr, FullRankOptions, TiledTopKOptions, TopK } from "./search/topk.ts";
+export { hammingTopK, simhash, simhashPlanes } from "./search/hashing.ts";
+export type { ExcludeGroups, HammingTopK, RetrievalOptions } from "./search/hashing.ts";

@@ -1,0 +1,571 @@
+/**
+ * Sparse matrices (CSR) on the GPU: sparse × dense products with a backward through the
+ * transpose, the normalised user–item adjacency of LightGCN-style models, and the item–item
+ * kNN graph of multimodal recommenders (AlignRec / MMRec, see ../shared/specs/alignrec.md).
+ *
+ * A {@link SparseMatrix} is valid by construction: it is built from host data whose ids are
+ * checked ({@link SparseMatrix.fromCOO}, {@link SparseMatrix.fromCSR}, {@link bipartiteAdjacency})
+ * or on the GPU from such a matrix ({@link SparseMatrix.transpose}, {@link knnGraph}), so the
+ * kernels never see an id out of range. Its values are constants (no gradient); `spmm` is
+ * differentiable w.r.t. the dense operand. The matrix owns its tensors: they outlive `tidy`
+ * scopes until {@link SparseMatrix.dispose}.
+ * @module
+ */
+
+import { kernel } from "../../gpu/kernel.ts";
+import { type Node, noGrad, record, type RuleTable } from "../../autograd/tape.ts";
+import { fmt, keep, readAll, runtime, type Tensor, tensor } from "../../tensor.ts";
+import { expectDtype, groups, launch, output } from "../common.ts";
+import { gather } from "./gather.ts";
+import { matmul } from "../matmul/matmul.ts";
+import { buildCsr, csrRowIds } from "../core/scan.ts";
+import { MAX_LOOP, reduceAxis } from "../core/reduce.ts";
+import { reshape, slice } from "../core/shape.ts";
+import { tiledTopK } from "../search/topk.ts";
+
+const spmmK = kernel({
+  name: "spmm",
+  bindings: { row_ptr: "i32", col: "i32", val: "f32", x: "f32", out: "f32 rw" },
+  uniforms: { m: "u32", d: "u32", chunk: "u32", nb: "u32" },
+  workgroupSize: [256],
+});
+const degreeK = kernel({
+  name: "knn_degree",
+  bindings: { row_ptr: "i32", val: "f32", deg: "f32 rw" },
+  uniforms: { rows: "u32" },
+  workgroupSize: [256],
+});
+const weightsK = kernel({
+  name: "knn_weights",
+  bindings: { row_of: "i32", col: "i32", val: "f32", deg: "f32", out: "f32 rw" },
+  uniforms: { nnz: "u32" },
+  workgroupSize: [256],
+});
+const normalizeK = kernel({
+  name: "knn_normalize",
+  bindings: { x: "f32", out: "f32 rw" },
+  uniforms: { n: "u32", d: "u32" },
+  workgroupSize: [64],
+});
+
+/** Host CSR arrays of a {@link SparseMatrix}. */
+export interface CsrArrays {
+  /** Row offsets, length rows + 1. */
+  rowPtr: Int32Array;
+  /** Column of each entry. */
+  colIdx: Int32Array;
+  /** Value of each entry. */
+  values: Float32Array;
+}
+
+/** Options of the {@link SparseMatrix} constructors. */
+export interface SparseOptions {
+  /** The matrix equals its transpose: `transpose()` returns it and builds nothing. */
+  symmetric?: boolean;
+  /** Most entries in one column, when known (fewer sort passes in `transpose`). */
+  maxColCount?: number;
+  /** Most entries in one row, when known (long rows are summed in blocks by `spmm`). */
+  maxRowCount?: number;
+}
+
+// Wraps GPU CSR tensors built in this module from valid ids (kept private: no id check).
+let wrapValid: (
+  shape: readonly [number, number],
+  rowPtr: Tensor<"i32">,
+  colIdx: Tensor<"i32">,
+  values: Tensor<"f32">,
+  symmetric?: boolean,
+) => SparseMatrix;
+
+/** A CSR sparse matrix `[rows, cols]` on the GPU with constant f32 values. */
+export class SparseMatrix {
+  #t: SparseMatrix | null = null;
+  #tensors: Tensor[];
+
+  private constructor(
+    /** `[rows, cols]`. */
+    readonly shape: readonly [number, number],
+    /** `[rows + 1]` row offsets. */
+    readonly rowPtr: Tensor<"i32">,
+    /** `[nnz]` column of each entry (ascending within a row when built here). */
+    readonly colIdx: Tensor<"i32">,
+    /** `[nnz]` value of each entry. */
+    readonly values: Tensor<"f32">,
+    /** Whether the matrix is known to be symmetric. */
+    readonly symmetric: boolean,
+    /** Most entries in one column, when known. */
+    readonly maxColCount?: number,
+    /** Most entries in one row, when known. */
+    readonly maxRowCount?: number,
+  ) {
+    this.#tensors = [rowPtr, colIdx, values];
+    for (const t of this.#tensors) keep(t);
+  }
+
+  /** Number of stored entries. */
+  get nnz(): number {
+    return this.colIdx.size;
+  }
+
+  /**
+   * A matrix from coordinate lists (host data). Ids are checked; entries are ordered by row,
+   * then column (duplicates are kept and add up in products).
+   */
+  static fromCOO(
+    rows: ArrayLike<number>,
+    cols: ArrayLike<number>,
+    vals: ArrayLike<number>,
+    shape: readonly [number, number],
+    opts: SparseOptions = {},
+  ): SparseMatrix {
+    const [m, n] = checkShape("fromCOO", shape);
+    const nnz = rows.length;
+    if (cols.length !== nnz || vals.length !== nnz) {
+      throw new Error(
+        `wgrec SparseMatrix.fromCOO: rows (${nnz}), cols (${cols.length}) and vals ` +
+          `(${vals.length}) must have the same length`,
+      );
+    }
+    checkIds("fromCOO", "row", rows, m);
+    checkIds("fromCOO", "column", cols, n);
+    // Two stable counting sorts: by column, then by row.
+    const byCol = countingOrder(cols, n, null);
+    const order = countingOrder(rows, m, byCol.order);
+    const rowPtr = order.ptr;
+    const colIdx = new Int32Array(nnz);
+    const values = new Float32Array(nnz);
+    for (let j = 0; j < nnz; j++) {
+      colIdx[j] = cols[order.order[j]];
+      values[j] = vals[order.order[j]];
+    }
+    return SparseMatrix.#upload(shape, { rowPtr, colIdx, values }, {
+      maxColCount: byCol.maxCount,
+      maxRowCount: order.maxCount,
+      ...opts,
+    });
+  }
+
+  /** A matrix from CSR arrays (host data), checked: monotone offsets, columns in range. */
+  static fromCSR(
+    rowPtr: ArrayLike<number>,
+    colIdx: ArrayLike<number>,
+    values: ArrayLike<number>,
+    shape: readonly [number, number],
+    opts: SparseOptions = {},
+  ): SparseMatrix {
+    const [m, n] = checkShape("fromCSR", shape);
+    const nnz = colIdx.length;
+    if (rowPtr.length !== m + 1 || rowPtr[0] !== 0 || rowPtr[m] !== nnz || values.length !== nnz) {
+      throw new Error(
+        `wgrec SparseMatrix.fromCSR: rowPtr (length ${rowPtr.length}) must have ${m + 1} ` +
+          `offsets from 0 to nnz = ${nnz}, and values (${values.length}) one per column id`,
+      );
+    }
+    for (let r = 0; r < m; r++) {
+      if (!(rowPtr[r + 1] >= rowPtr[r])) {
+        throw new Error(`wgrec SparseMatrix.fromCSR: rowPtr decreases at row ${r}`);
+      }
+    }
+    checkIds("fromCSR", "column", colIdx, n);
+    let maxRow = 0;
+    for (let r = 0; r < m; r++) maxRow = Math.max(maxRow, rowPtr[r + 1] - rowPtr[r]);
+    const colCount = new Int32Array(n);
+    let maxCol = 0;
+    for (let j = 0; j < nnz; j++) maxCol = Math.max(maxCol, ++colCount[colIdx[j]]);
+    opts = { maxRowCount: maxRow, maxColCount: maxCol, ...opts };
+    return SparseMatrix.#upload(shape, {
+      rowPtr: Int32Array.from(rowPtr),
+      colIdx: Int32Array.from(colIdx),
+      values: Float32Array.from(values),
+    }, opts);
+  }
+
+  static #upload(shape: readonly [number, number], a: CsrArrays, o: SparseOptions): SparseMatrix {
+    return new SparseMatrix(
+      [shape[0], shape[1]],
+      tensor(a.rowPtr, [a.rowPtr.length], "i32"),
+      tensor(a.colIdx, [a.colIdx.length], "i32"),
+      tensor(a.values, [a.values.length], "f32"),
+      o.symmetric ?? false,
+      o.maxColCount,
+      o.maxRowCount,
+    );
+  }
+
+  static {
+    wrapValid = (shape, rowPtr, colIdx, values, symmetric = false) =>
+      new SparseMatrix([shape[0], shape[1]], rowPtr, colIdx, values, symmetric);
+  }
+
+  /**
+   * The transpose `[cols, rows]`, built once on the GPU (CSR inverse of the column ids) and
+   * cached; a symmetric matrix is its own transpose. Owned by this matrix.
+   */
+  transpose(): SparseMatrix {
+    if (this.symmetric) return this;
+    if (this.#t) return this.#t;
+    const t = noGrad(() => {
+      const rowOf = csrRowIds(this.rowPtr, this.nnz);
+      const csr = buildCsr(this.colIdx, this.shape[1], {
+        op: "SparseMatrix.transpose",
+        maxRowLength: this.maxColCount,
+      });
+      const col = gather(rowOf, csr.perm);
+      const val = gather(this.values, csr.perm);
+      rowOf.dispose();
+      csr.perm.dispose();
+      return new SparseMatrix(
+        [this.shape[1], this.shape[0]],
+        csr.rowPtr,
+        col,
+        val,
+        false,
+        this.maxRowCount,
+        this.maxColCount,
+      );
+    });
+    t.#t = this;
+    this.#t = t;
+    return t;
+  }
+
+  /** Copies the CSR arrays back to the host (one readback). */
+  async toHost(): Promise<CsrArrays> {
+    const [rowPtr, colIdx, values] = await readAll(
+      [this.rowPtr, this.colIdx, this.values] as const,
+    );
+    return { rowPtr, colIdx, values };
+  }
+
+  /** Frees the matrix's tensors and its cached transpose. */
+  dispose(): void {
+    const t = this.#t;
+    this.#t = null;
+    for (const x of this.#tensors) x.dispose();
+    if (t && t.#t === this) {
+      t.#t = null;
+      t.dispose();
+    }
+  }
+
+  /** `SparseMatrix([rows, cols], nnz)`. */
+  toString(): string {
+    return `SparseMatrix(${fmt(this.shape)}, nnz ${this.nnz})`;
+  }
+}
+
+function checkShape(op: string, shape: readonly number[]): [number, number] {
+  if (
+    shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d >= 0 && d < 2 ** 31)
+  ) {
+    throw new Error(`wgrec SparseMatrix.${op}: shape ${fmt(shape)} must be [rows, cols]`);
+  }
+  return [shape[0], shape[1]];
+}
+
+function checkIds(op: string, what: string, ids: ArrayLike<number>, bound: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    const v = ids[i];
+    if (!Number.isInteger(v) || v < 0 || v >= bound) {
+      throw new Error(
+        `wgrec SparseMatrix.${op}: ${what} id ${v} at position ${i} is out of range; ` +
+          `expected 0 ≤ ${what} < ${bound}`,
+      );
+    }
+  }
+}
+
+/** Stable counting sort of positions (`within`, or 0…n−1) by `keys`, plus offsets. */
+function countingOrder(
+  keys: ArrayLike<number>,
+  bound: number,
+  within: Int32Array | null,
+): { order: Int32Array; ptr: Int32Array; maxCount: number } {
+  const n = keys.length;
+  const ptr = new Int32Array(bound + 1);
+  for (let i = 0; i < n; i++) ptr[keys[i] + 1]++;
+  let maxCount = 0;
+  for (let r = 0; r < bound; r++) {
+    maxCount = Math.max(maxCount, ptr[r + 1]);
+    ptr[r + 1] += ptr[r];
+  }
+  const cur = ptr.slice(0, bound);
+  const order = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    const i = within ? within[j] : j;
+    order[cur[keys[i]]++] = i;
+  }
+  return { order, ptr, maxCount };
+}
+
+// --- sparse × dense -------------------------------------------------------------------------
+
+function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
+  const [m] = a.shape;
+  const d = x.rank === 1 ? 1 : x.shape[1];
+  const shape = x.rank === 1 ? [m] : [m, d];
+  // Rows longer than MAX_LOOP are summed in blocks (software adapters stop long loops
+  // silently), then the block partials are reduced in order: still deterministic.
+  const nb = Math.max(1, Math.ceil((a.maxRowCount ?? 0) / MAX_LOOP));
+  const out = output("spmm", nb > 1 ? [nb, m * d] : shape, "f32");
+  launch("spmm", spmmK, {
+    buffers: {
+      row_ptr: a.rowPtr.buffer,
+      col: a.colIdx.buffer,
+      val: a.values.buffer,
+      x: x.buffer,
+      out: out.buffer,
+    },
+    uniforms: { m, d, chunk: nb > 1 ? MAX_LOOP : 0xffffffff, nb },
+    workgroups: groups(nb * m * d),
+  }, out);
+  if (nb === 1) return out;
+  const summed = reduceAxis("spmm", 0, out, 0);
+  out.dispose();
+  const res = reshape(summed, shape);
+  if (res !== summed) summed.dispose();
+  return res;
+}
+
+/**
+ * Sparse × dense: `A · x` for `A` `[m, n]` and `x` `[n, d]` (or `[n]`), deterministic (each
+ * output sums its row's entries in order). Differentiable w.r.t. `x`: the backward multiplies
+ * by `Aᵀ`, built once on the GPU and cached on `A`.
+ */
+export function spmm(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
+  expectDtype("spmm", x, "f32", "dense operand");
+  if ((x.rank !== 1 && x.rank !== 2) || x.shape[0] !== a.shape[1]) {
+    throw new Error(
+      `wgrec spmm: sparse ${fmt(a.shape)} · dense ${fmt(x.shape)} do not fit; expected dense ` +
+        `[${a.shape[1]}, d] or [${a.shape[1]}]`,
+    );
+  }
+  return record(spmmRaw(a, x), "spmm", [x], { matrix: a });
+}
+
+/** Gradient of {@link spmm}: `Aᵀ · gy`. */
+export function spmmGrad(node: Node<"spmm">, gy: Tensor<"f32">): Tensor<"f32">[] {
+  return [spmmRaw(node.attrs.matrix.transpose(), gy)];
+}
+
+// --- graphs ---------------------------------------------------------------------------------
+
+/** User–item interactions with 0-based ids (structurally the `Interactions` of src/data). */
+export interface InteractionList {
+  /** User id of each interaction. */
+  users: ArrayLike<number>;
+  /** Item id of each interaction. */
+  items: ArrayLike<number>;
+  /** Number of users. */
+  numUsers: number;
+  /** Number of items. */
+  numItems: number;
+}
+
+/** Distinct (user, item) pairs sorted by user then item, with degrees. */
+function distinctPairs(inter: InteractionList) {
+  const { numUsers: nu, numItems: ni } = inter;
+  if (inter.users.length !== inter.items.length) {
+    throw new Error(
+      `wgrec bipartiteAdjacency: users (${inter.users.length}) and items ` +
+        `(${inter.items.length}) must have the same length`,
+    );
+  }
+  checkIds("bipartiteAdjacency", "user", inter.users, nu);
+  checkIds("bipartiteAdjacency", "item", inter.items, ni);
+  const byItem = countingOrder(inter.items, ni, null);
+  const sorted = countingOrder(inter.users, nu, byItem.order).order;
+  const u: number[] = [];
+  const i: number[] = [];
+  for (const j of sorted) {
+    const a = inter.users[j];
+    const b = inter.items[j];
+    if (u.length && u[u.length - 1] === a && i[i.length - 1] === b) continue;
+    u.push(a);
+    i.push(b);
+  }
+  const du = new Float64Array(nu);
+  const di = new Float64Array(ni);
+  for (let j = 0; j < u.length; j++) {
+    du[u[j]]++;
+    di[i[j]]++;
+  }
+  return { u: Int32Array.from(u), i: Int32Array.from(i), du, di };
+}
+
+/**
+ * The normalised bipartite adjacency of LightGCN / MMRec: `Â = D^-½ A D^-½` with
+ * `A = [[0, R], [Rᵀ, 0]]` (`(U+I) × (U+I)`, users first, no self-loops), R the binary
+ * interaction matrix (repeated pairs count once), D the degrees; `Â[u, U+i] = 1/√(d_u·d_i)`.
+ * Built on the host (O(nnz)) and uploaded; symmetric, so its transpose is itself.
+ */
+export function bipartiteAdjacency(inter: InteractionList): SparseMatrix {
+  const { u, i, du, di } = distinctPairs(inter);
+  const nu = inter.numUsers;
+  const n = nu + inter.numItems;
+  const e = u.length;
+  const rows = new Int32Array(2 * e);
+  const cols = new Int32Array(2 * e);
+  const vals = new Float32Array(2 * e);
+  for (let j = 0; j < e; j++) {
+    const w = 1 / Math.sqrt(du[u[j]] * di[i[j]]);
+    rows[j] = u[j];
+    cols[j] = nu + i[j];
+    rows[e + j] = nu + i[j];
+    cols[e + j] = u[j];
+    vals[j] = vals[e + j] = w;
+  }
+  return SparseMatrix.fromCOO(rows, cols, vals, [n, n], { symmetric: true });
+}
+
+/**
+ * The user→item block `R̂ = Â[:U, U:]` of {@link bipartiteAdjacency} (`U × I`, entries
+ * `1/√(d_u·d_i)`), used to pool item embeddings into users. Its transpose is built on demand.
+ */
+export function normalizedUserItem(inter: InteractionList): SparseMatrix {
+  const { u, i, du, di } = distinctPairs(inter);
+  const vals = new Float32Array(u.length);
+  for (let j = 0; j < u.length; j++) vals[j] = 1 / Math.sqrt(du[u[j]] * di[i[j]]);
+  return SparseMatrix.fromCOO(u, i, vals, [inter.numUsers, inter.numItems]);
+}
+
+/** Row L2 normalisation (zero or non-finite rows → zero rows). */
+export function rowL2Normalize(x: Tensor<"f32">): Tensor<"f32"> {
+  expectDtype("rowL2Normalize", x, "f32");
+  if (x.rank !== 2) throw new Error(`wgrec rowL2Normalize: input ${fmt(x.shape)} must be 2-D`);
+  const out = output("rowL2Normalize", x.shape, "f32");
+  launch("rowL2Normalize", normalizeK, {
+    buffers: { x: x.buffer, out: out.buffer },
+    uniforms: { n: x.shape[0], d: x.shape[1] },
+    workgroups: groups(x.shape[0], 64),
+  }, out);
+  return out;
+}
+
+/** Edge normalisation of {@link normalizeEdges} and {@link knnGraph}. */
+export type EdgeNorm = "sym" | "rw" | "none";
+
+/**
+ * Normalises a square matrix's values by its row sums d: `'sym'` gives `d_r^-½ · v · d_c^-½`,
+ * `'rw'` gives `v / d_r`, `'none'` copies. Rows whose sum is not positive get weight 0.
+ */
+export function normalizeEdges(a: SparseMatrix, norm: EdgeNorm): SparseMatrix {
+  if (a.shape[0] !== a.shape[1]) {
+    throw new Error(`wgrec normalizeEdges: matrix ${fmt(a.shape)} must be square`);
+  }
+  const rows = a.shape[0];
+  return noGrad(() => {
+    const rowPtr = copyOf(a.rowPtr);
+    const col = copyOf(a.colIdx);
+    if (norm === "none") {
+      return wrapValid(a.shape, rowPtr, col, copyOf(a.values), a.symmetric);
+    }
+    const deg = output("normalizeEdges", [rows], "f32");
+    launch("normalizeEdges", degreeK, {
+      buffers: { row_ptr: a.rowPtr.buffer, val: a.values.buffer, deg: deg.buffer },
+      uniforms: { rows },
+      workgroups: groups(rows),
+    });
+    const rowOf = csrRowIds(a.rowPtr, a.nnz);
+    const w = output("normalizeEdges", [a.nnz], "f32");
+    launch("normalizeEdges", weightsK, {
+      buffers: {
+        row_of: rowOf.buffer,
+        col: a.colIdx.buffer,
+        val: a.values.buffer,
+        deg: deg.buffer,
+        out: w.buffer,
+      },
+      uniforms: { nnz: a.nnz },
+      workgroups: groups(a.nnz),
+      defines: { NORM: norm === "sym" ? 1 : 2 },
+    }, w);
+    deg.dispose();
+    rowOf.dispose();
+    return wrapValid(a.shape, rowPtr, col, w, a.symmetric && norm === "sym");
+  });
+}
+
+function copyOf<T extends Tensor>(t: T): T {
+  const c = output("copy", t.shape, t.dtype) as T;
+  runtime().copy(t.buffer, 0, c.buffer, 0, t.size * 4);
+  return c;
+}
+
+/** Options of {@link knnGraph}. */
+export interface KnnOptions {
+  /** Edge normalisation (default `'sym'`, AlignRec's). */
+  norm?: EdgeNorm;
+  /** `'similarity'` keeps the cosine values as weights (AlignRec); `'binary'` uses 1. */
+  weights?: "similarity" | "binary";
+  /** Leave out self-similarity (default false: self is usually among the top k). */
+  excludeSelf?: boolean;
+  /** Columns per similarity tile (default 65,536). */
+  colBlock?: number;
+  /** Most similarity elements per tile (default 2^22). */
+  budget?: number;
+}
+
+/**
+ * The item–item kNN graph of MMRec / AlignRec from features `x` `[I, d]`: cosine
+ * similarities `X̂ X̂ᵀ` (rows L2-normalised; a zero or non-finite row has similarity 0 with
+ * everything) computed tile by tile — row blocks × column tiles, running top-k per row, so
+ * I × I never exists — then the top `k` per row (ties to the lower item id) as a
+ * `[I, I]` matrix with `min(k, I)` entries per row (one fewer with `excludeSelf`), weighted
+ * and normalised as asked. With AlignRec's defaults ('similarity', 'sym') the weights are
+ * `w_ij = d_i^-½ s_ij d_j^-½`, d = row sums of the kept similarities; not symmetrised.
+ */
+export function knnGraph(x: Tensor<"f32">, k: number, opts: KnnOptions = {}): SparseMatrix {
+  expectDtype("knnGraph", x, "f32", "features");
+  if (x.rank !== 2) throw new Error(`wgrec knnGraph: features ${fmt(x.shape)} must be [I, d]`);
+  const [n, d] = x.shape;
+  const per = Math.min(k, opts.excludeSelf ? n - 1 : n);
+  if (!Number.isInteger(k) || k < 1) {
+    throw new Error(`wgrec knnGraph: k = ${k} must be a positive integer`);
+  }
+  return noGrad(() => {
+    const xn = rowL2Normalize(x);
+    const tiles = new Map<number, Tensor<"f32">>();
+    const colTile = (c0: number, nc: number) => {
+      let t = tiles.get(c0);
+      if (!t) tiles.set(c0, t = keep(nc === n ? xn : slice(xn, [c0, 0], [nc, d])));
+      return t;
+    };
+    const kk = Math.max(1, per);
+    const top = tiledTopK(n, n, kk, (r0, nr, c0, nc) => {
+      const rows = nr === n ? xn : slice(xn, [r0, 0], [nr, d]);
+      return matmul(rows, colTile(c0, nc), { transB: true });
+    }, { excludeDiagonal: opts.excludeSelf, colBlock: opts.colBlock, budget: opts.budget });
+    for (const t of tiles.values()) if (t !== xn) t.dispose();
+    xn.dispose();
+    // No similarity is NaN, so every row holds exactly `per` entries, a prefix of its list.
+    const nnz = n * per;
+    const rp = new Int32Array(n + 1);
+    for (let i = 0; i <= n; i++) rp[i] = i * per;
+    const col = per === 0 ? output("knnGraph", [0], "i32") : reshape(top.indices, [nnz]);
+    const val = opts.weights === "binary"
+      ? tensor(new Float32Array(nnz).fill(1), [nnz])
+      : per === 0
+      ? output("knnGraph", [0], "f32")
+      : reshape(top.values, [nnz]);
+    top.indices.dispose();
+    top.values.dispose();
+    const s = wrapValid([n, n], tensor(rp, [n + 1], "i32"), col, val);
+    const norm = opts.norm ?? "sym";
+    if (norm === "none") return s;
+    const out = normalizeEdges(s, norm);
+    s.dispose();
+    return out;
+  });
+}
+
+/** Attributes of this family's differentiable op kinds (merged into `OpAttrs`). */
+export interface SpmmAttrs {
+  /** Input: the dense operand; the constant sparse matrix is an attribute. */
+  spmm: { matrix: SparseMatrix };
+}
+
+/** Gradient rules of this family's op kinds (merged into the autograd table). */
+export const spmmRules: RuleTable<keyof SpmmAttrs> = {
+  spmm: spmmGrad,
+};
