@@ -14,6 +14,7 @@ export * from "./src/gpu/runtime.ts";
 export * from "./src/gpu/device.ts";
 export * from "./src/gpu/pool.ts";
 export * from "./src/gpu/kernel.ts";
+export * from "./src/gpu/profiler.ts";
 export * from "./src/ops/common.ts";
 export * from "./src/ops/index_check.ts";
 export * from "./src/ops/core/elementwise.ts";

@@ -7,6 +7,7 @@
 
 import { type AcquiredDevice, acquireDevice, type DeviceOptions } from "./device.ts";
 import { BufferPool, type PooledBuffer, type PoolStats } from "./pool.ts";
+import type { Profiler } from "./profiler.ts";
 import {
   type Defines,
   kernel,
@@ -111,6 +112,8 @@ export class Runtime {
   #uniformAlign: number;
   /** Numerics-check mode (see `InitOptions.checkNumerics`). */
   checkNumerics = false;
+  /** The attached profiler (src/gpu/profiler.ts); null (the default) costs one check. */
+  profiler: Profiler | null = null;
   #flags: PooledBuffer | null = null;
   #watched: string[] = [];
 
@@ -279,12 +282,20 @@ export class Runtime {
     if (x > MAX_WG || y > MAX_WG || z > MAX_WG) {
       throw new Error(`wgrec ${spec.name}: launch of [${x}, ${y}, ${z}] workgroups is too large`);
     }
-    const pass = this.#ensurePass();
+    const pass = this.profiler ? this.#profiledPass(spec, args) : this.#ensurePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bg, [offset]);
     pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) this.#ensureEncoder(); // ends the dispatch's own pass
     this.#pending++;
     this.stats.dispatches++;
+  }
+
+  // Profiling: each dispatch in its own pass, timestamped where the device can.
+  #profiledPass(spec: KernelSpec, args: DispatchArgs): GPUComputePassEncoder {
+    const enc = this.#ensureEncoder();
+    const tw = this.profiler!.onDispatch(spec, args.buffers);
+    return this.#pass = enc.beginComputePass(tw ? { timestampWrites: tw } : undefined);
   }
 
   /**
@@ -296,6 +307,7 @@ export class Runtime {
     this.assertHealthy();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (bytes.byteLength === 0) return;
+    this.profiler?.onUpload(bytes.byteLength);
     const size = Math.ceil(bytes.byteLength / 4) * 4;
     if (b.lastBatch !== this.batch) {
       if (size === bytes.byteLength) this.device.queue.writeBuffer(b.buffer, byteOffset, bytes);
@@ -383,7 +395,9 @@ export class Runtime {
     if (this.#arenaUsed > 0) {
       this.device.queue.writeBuffer(this.#arena, 0, this.#arenaCpu, 0, this.#arenaUsed);
     }
+    this.profiler?.beforeSubmit(this.#encoder);
     this.device.queue.submit([this.#encoder.finish()]);
+    this.profiler?.afterSubmit();
     this.#encoder = null;
     this.#arenaUsed = 0;
     this.#pending = 0;
@@ -421,6 +435,7 @@ export class Runtime {
       total += Math.ceil(r.bytes / 4) * 4;
     }
     if (total === 0) return ranges.map(() => new ArrayBuffer(0));
+    this.profiler?.onReadback(total);
     const staging = this.device.createBuffer({
       size: total,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
