@@ -7,9 +7,9 @@
  * @module
  */
 
-import type { CsvTable } from "./csv.ts";
+import { type CsvTable, parseCsv } from "./csv.ts";
 import { DataFormatError } from "./types.ts";
-import { parseNumber } from "./text.ts";
+import { parseNumber, type TextInput } from "./text.ts";
 import { Vocab } from "./vocab.ts";
 
 /** How a numeric value becomes a categorical token. */
@@ -27,8 +27,12 @@ export interface CtrSchema {
   dense?: readonly string[];
   /** Categorical columns (each becomes one id per row). */
   sparse?: readonly string[];
-  /** Multi-value categorical columns and their separators, e.g. `{ name: "genres", sep: "|" }`. */
-  sequence?: readonly { name: string; sep: string }[];
+  /**
+   * Multi-value categorical columns and their separators, e.g. `{ name: "genres", sep: "|" }`;
+   * `vocabOf` names a `sparse` field whose vocabulary the tokens share (a behaviour sequence of
+   * item ids shares the item field's, so DIN compares them in one embedding table).
+   */
+  sequence?: readonly { name: string; sep: string; vocabOf?: string }[];
   /** Numeric columns in `sparse` to bucketise before the vocabulary lookup. */
   buckets?: Readonly<Record<string, Bucketing>>;
 }
@@ -41,7 +45,10 @@ export interface CtrOptions {
   denseTransform?: "log1p" | "none";
   /** Value for an empty dense cell, before the transform. Default 0. */
   denseFill?: number;
-  /** When set, labels become 1 if ≥ threshold else 0 (e.g. 4 for ratings). */
+  /**
+   * When set, labels become 1 if ≥ threshold else 0 (e.g. 4 for ratings); without it, every
+   * label must be 0 or 1 (anything else is refused with its file and line).
+   */
   labelThreshold?: number;
 }
 
@@ -55,6 +62,8 @@ export interface CtrSequence {
   indices: Int32Array;
   /** Vocabulary size (OOV included). */
   cardinality: number;
+  /** The `sparse` field whose vocabulary (and so embedding table) this field shares. */
+  vocabOf?: string;
 }
 
 /** An encoded CTR table (row-major dense and sparse blocks). */
@@ -153,8 +162,20 @@ export class CtrEncoder {
       }
       return Vocab.fromCounts(counts, { minCount });
     });
-    const seqVocabs = (schema.sequence ?? []).map(({ name, sep }) => {
+    const seqVocabs = (schema.sequence ?? []).map(({ name, sep, vocabOf }) => {
       const c = col(table, name);
+      if (vocabOf !== undefined) {
+        const j = (schema.sparse ?? []).indexOf(vocabOf);
+        if (j < 0) {
+          throw new DataFormatError(
+            table.source,
+            0,
+            `sequence field '${name}' shares the vocabulary of '${vocabOf}', which is not a ` +
+              `sparse field (sparse: ${(schema.sparse ?? []).join(", ")})`,
+          );
+        }
+        return vocabs[j];
+      }
       const counts = new Map<string, number>();
       for (const row of table.rows) {
         for (const t of row[c].split(sep)) {
@@ -184,6 +205,15 @@ export class CtrEncoder {
           table.source,
           table.lines[r],
           `label '${s.label}' must be a number, found '${table.rows[r][lc]}'`,
+        );
+      }
+      // BCE trains silently on a label of 2 (issue 15): refuse anything but 0/1 here.
+      if (o.labelThreshold === undefined && v !== 0 && v !== 1) {
+        throw new DataFormatError(
+          table.source,
+          table.lines[r],
+          `label '${s.label}' must be 0 or 1, found '${table.rows[r][lc]}' ` +
+            `(set labelThreshold to binarise ratings)`,
         );
       }
       labels[r] = o.labelThreshold === undefined ? v : v >= o.labelThreshold ? 1 : 0;
@@ -219,7 +249,7 @@ export class CtrEncoder {
         sparse[r * ns + j] = vocab.encode(tokenOf(table, r, c, name, rule));
       }
     });
-    const sequences = (s.sequence ?? []).map(({ name, sep }, j): CtrSequence => {
+    const sequences = (s.sequence ?? []).map(({ name, sep, vocabOf }, j): CtrSequence => {
       const c = col(table, name);
       const vocab = this.sequenceVocabs[j];
       const indptr = new Int32Array(n + 1);
@@ -228,7 +258,7 @@ export class CtrEncoder {
         for (const t of table.rows[r][c].split(sep)) if (t.length > 0) idx.push(vocab.encode(t));
         indptr[r + 1] = idx.length;
       }
-      return { name, indptr, indices: Int32Array.from(idx), cardinality: vocab.size };
+      return { name, indptr, indices: Int32Array.from(idx), cardinality: vocab.size, vocabOf };
     });
     return {
       numRows: n,
@@ -276,5 +306,128 @@ export function criteoSchema(bucketNumeric = false): CtrSchema {
     label: "label",
     sparse: [...ints, ...cats],
     buckets: Object.fromEntries(ints.map((n) => [n, "criteo" as const])),
+  };
+}
+
+/** MovieLens-100K as a CTR task: three time-ordered tables and the schema to encode them. */
+export interface MovieLensCtr {
+  /** The first 80% of ratings by time. */
+  train: CsvTable;
+  /** The next 10%. */
+  valid: CsvTable;
+  /** The last 10%. */
+  test: CsvTable;
+  /**
+   * Label `rating` (binarise with `labelThreshold: 4`); categorical user, item, gender, age
+   * (bucketised at 18/25/35/45/50/56 as in ML-1M), occupation and 3-digit zip prefix; genres
+   * and `history` (the user's last positively rated items before this rating, sharing the
+   * item vocabulary) as sequence fields.
+   */
+  schema: CtrSchema;
+}
+
+/** RecBole atomic header `name:type` → `name`. */
+function atomicTable(input: TextInput, source: string): CsvTable {
+  const t = parseCsv(input, { delimiter: "\t", source });
+  t.header = t.header.map((h) => h.split(":")[0]);
+  return t;
+}
+
+/**
+ * MovieLens-100K (RecBole atomic files `.inter`, `.item`, `.user`) joined into CTR rows
+ * ordered by time and split 8:1:1 (ties keep file order). `history` holds up to
+ * `historyLength` (default 10) items the user rated ≥ 4 earlier in that order, newest last.
+ * @throws DataFormatError naming the file and line of a rating whose user or item is not in
+ * the `.user` / `.item` file, or of a non-numeric rating or timestamp.
+ */
+export function movielensCtrTables(
+  inter: TextInput,
+  item: TextInput,
+  user: TextInput,
+  opts: { historyLength?: number; names?: [string, string, string] } = {},
+): MovieLensCtr {
+  const [ni, nit, nu] = opts.names ?? ["ml-100k.inter", "ml-100k.item", "ml-100k.user"];
+  const it = atomicTable(inter, ni);
+  const items = atomicTable(item, nit);
+  const users = atomicTable(user, nu);
+  const byId = (t: CsvTable) => new Map(t.rows.map((r) => [r[col(t, t.header[0])], r]));
+  const itemRow = byId(items);
+  const userRow = byId(users);
+  const [cu, ci, cr, ct] = ["user_id", "item_id", "rating", "timestamp"].map((n) => col(it, n));
+  const [cg, ca, co, cz] = ["gender", "age", "occupation", "zip_code"].map((n) => col(users, n));
+  const cc = col(items, "class");
+  const num = (r: number, c: number, what: string) => {
+    const v = parseNumber(it.rows[r][c]);
+    if (v === undefined) {
+      throw new DataFormatError(
+        ni,
+        it.lines[r],
+        `${what} must be a number, found '${it.rows[r][c]}'`,
+      );
+    }
+    return v;
+  };
+  const order = it.rows.map((_, r) => r);
+  const time = order.map((r) => num(r, ct, "timestamp"));
+  order.sort((a, b) => time[a] - time[b] || a - b);
+  const L = opts.historyLength ?? 10;
+  const hist = new Map<string, string[]>();
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  for (const r of order) {
+    const row = it.rows[r];
+    const u = userRow.get(row[cu]);
+    const i = itemRow.get(row[ci]);
+    if (u === undefined || i === undefined) {
+      const what = u === undefined
+        ? `user '${row[cu]}' is not in ${nu}`
+        : `item '${row[ci]}' is not in ${nit}`;
+      throw new DataFormatError(ni, it.lines[r], what);
+    }
+    const h = hist.get(row[cu]) ?? [];
+    rows.push([
+      row[cr],
+      row[cu],
+      row[ci],
+      u[cg],
+      u[ca],
+      u[co],
+      u[cz].slice(0, 3),
+      i[cc],
+      h.join(" "),
+    ]);
+    lines.push(it.lines[r]);
+    if (num(r, cr, "rating") >= 4) hist.set(row[cu], [...h, row[ci]].slice(-L));
+  }
+  const header = [
+    "rating",
+    "user_id",
+    "item_id",
+    "gender",
+    "age",
+    "occupation",
+    "zip",
+    "genres",
+    "history",
+  ];
+  const n = rows.length;
+  const cut = (a: number, b: number): CsvTable => ({
+    source: ni,
+    header,
+    rows: rows.slice(a, b),
+    lines: Int32Array.from(lines.slice(a, b)),
+  });
+  const a = Math.floor(0.8 * n);
+  const b = Math.floor(0.9 * n);
+  return {
+    train: cut(0, a),
+    valid: cut(a, b),
+    test: cut(b, n),
+    schema: {
+      label: "rating",
+      sparse: ["user_id", "item_id", "gender", "age", "occupation", "zip"],
+      sequence: [{ name: "genres", sep: " " }, { name: "history", sep: " ", vocabOf: "item_id" }],
+      buckets: { age: [18, 25, 35, 45, 50, 56] },
+    },
   };
 }
