@@ -20,6 +20,8 @@ import { minMaxRules } from "../ops/core/minmax.ts";
 import { whereRules } from "../ops/core/where.ts";
 import { gatherRules } from "../ops/sparse/gather.ts";
 import { spmmRules } from "../ops/sparse/sparse.ts";
+import { convRules } from "../ops/conv/rules.ts";
+import { lstmRules } from "../ops/rnn/lstm.ts";
 
 /** Every op kind's rule. */
 export const rules: RuleTable<OpKind> = {
@@ -37,6 +39,8 @@ export const rules: RuleTable<OpKind> = {
   ...whereRules,
   ...gatherRules,
   ...spmmRules,
+  ...convRules,
+  ...lstmRules,
 };
 
 /** Applies the rule of `node`'s kind. */

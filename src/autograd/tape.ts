@@ -22,6 +22,8 @@ import type { MinMaxAttrs } from "../ops/core/minmax.ts";
 import type { WhereAttrs } from "../ops/core/where.ts";
 import type { GatherAttrs } from "../ops/sparse/gather.ts";
 import type { SpmmAttrs } from "../ops/sparse/sparse.ts";
+import type { ConvAttrs } from "../ops/conv/rules.ts";
+import type { LstmAttrs } from "../ops/rnn/lstm.ts";
 
 /**
  * Attributes of each differentiable op kind: the union of what each ops family declares
@@ -43,7 +45,9 @@ export interface OpAttrs
     MinMaxAttrs,
     WhereAttrs,
     GatherAttrs,
-    SpmmAttrs {}
+    SpmmAttrs,
+    ConvAttrs,
+    LstmAttrs {}
 
 /** A differentiable op kind. */
 export type OpKind = keyof OpAttrs;
