@@ -22,6 +22,7 @@ import { gatherRules } from "../ops/sparse/gather.ts";
 import { spmmRules } from "../ops/sparse/sparse.ts";
 import { convRules } from "../ops/conv/rules.ts";
 import { lstmRules } from "../ops/rnn/lstm.ts";
+import { gruRules } from "../ops/rnn/gru.ts";
 
 /** Every op kind's rule. */
 export const rules: RuleTable<OpKind> = {
@@ -41,6 +42,7 @@ export const rules: RuleTable<OpKind> = {
   ...spmmRules,
   ...convRules,
   ...lstmRules,
+  ...gruRules,
 };
 
 /** Applies the rule of `node`'s kind. */

@@ -24,6 +24,7 @@ import type { GatherAttrs } from "../ops/sparse/gather.ts";
 import type { SpmmAttrs } from "../ops/sparse/sparse.ts";
 import type { ConvAttrs } from "../ops/conv/rules.ts";
 import type { LstmAttrs } from "../ops/rnn/lstm.ts";
+import type { GruAttrs } from "../ops/rnn/gru.ts";
 
 /**
  * Attributes of each differentiable op kind: the union of what each ops family declares
@@ -47,7 +48,8 @@ export interface OpAttrs
     GatherAttrs,
     SpmmAttrs,
     ConvAttrs,
-    LstmAttrs {}
+    LstmAttrs,
+    GruAttrs {}
 
 /** A differentiable op kind. */
 export type OpKind = keyof OpAttrs;

@@ -40,3 +40,5 @@ export type {
 } from "./vq.ts";
 export { loadCheckpoint, loadModule, saveCheckpoint, saveModule } from "./serialize.ts";
 export type { LoadOptions } from "./serialize.ts";
+export { GRU } from "./rnn.ts";
+export type { RnnOutput } from "./rnn.ts";

@@ -98,3 +98,4 @@ export { fullRankTopK, fullRankTopKDot, tiledTopK, topk, TOPK_MAX_K } from "./se
 export type { ExcludeCsr, FullRankOptions, TiledTopKOptions, TopK } from "./search/topk.ts";
 export { hammingTopK, simhash, simhashPlanes } from "./search/hashing.ts";
 export type { ExcludeGroups, HammingTopK, RetrievalOptions } from "./search/hashing.ts";
+export { GRU_MAX_HIDDEN, gruSequence } from "./rnn/gru.ts";

@@ -1,0 +1,71 @@
+/**
+ * Recurrent layers with PyTorch's parameter names (batch-first): a shared toolkit for sequence
+ * models (LSTUR's GRU user encoder, LSTM-based models).
+ * @module
+ */
+
+import { GRU_MAX_HIDDEN, gruSequence } from "../ops/rnn/gru.ts";
+import { linear } from "../ops/matmul/matmul.ts";
+import { reshape, slice } from "../ops/core/shape.ts";
+import { fmt, randUniform, type Tensor, zeros } from "../tensor.ts";
+import { Module } from "./module.ts";
+
+/** Result of a recurrent layer over a batch of sequences. */
+export interface RnnOutput {
+  /** Every step's state, [B, T, H] (carried unchanged past a sequence's length). */
+  output: Tensor<"f32">;
+  /** Each sequence's last state, [B, H] (PyTorch's `h_n[0]`). */
+  hidden: Tensor<"f32">;
+}
+
+/**
+ * A one-layer, batch-first GRU with PyTorch's parameter names and layout (`weight_ih_l0`
+ * [3H, I], `weight_hh_l0` [3H, H], `bias_ih_l0`, `bias_hh_l0`; gates r, z, n) and init
+ * U(−1/√H, 1/√H). The input projection of all steps is one matmul; the recurrence is the
+ * fused `gruSequence` op (src/ops/rnn/gru.ts).
+ */
+export class GRU extends Module {
+  /** W_ih, [3H, I]. */
+  readonly weightIh: Tensor<"f32">;
+  /** W_hh, [3H, H]. */
+  readonly weightHh: Tensor<"f32">;
+  /** b_ih, [3H]. */
+  readonly biasIh: Tensor<"f32">;
+  /** b_hh, [3H]. */
+  readonly biasHh: Tensor<"f32">;
+
+  /** A GRU from `inputSize` features to a `hiddenSize` state. */
+  constructor(readonly inputSize: number, readonly hiddenSize: number, seed = 0) {
+    super();
+    if (!(hiddenSize >= 1 && hiddenSize <= GRU_MAX_HIDDEN)) {
+      throw new Error(`wgrec GRU: hidden size ${hiddenSize}, expected 1…${GRU_MAX_HIDDEN}`);
+    }
+    const a = 1 / Math.sqrt(hiddenSize);
+    const H3 = 3 * hiddenSize;
+    this.weightIh = this.param("weight_ih_l0", randUniform([H3, inputSize], seed, -a, a));
+    this.weightHh = this.param("weight_hh_l0", randUniform([H3, hiddenSize], seed + 1, -a, a));
+    this.biasIh = this.param("bias_ih_l0", randUniform([H3], seed + 2, -a, a));
+    this.biasHh = this.param("bias_hh_l0", randUniform([H3], seed + 3, -a, a));
+  }
+
+  /**
+   * x [B, T, I] → states [B, T, H] and last states [B, H]. `h0` [B, H] defaults to zeros;
+   * `lengths` (per sequence, 0…T) marks padding after each sequence.
+   */
+  forward(
+    x: Tensor<"f32">,
+    h0?: Tensor<"f32">,
+    lengths?: Tensor<"i32"> | readonly number[],
+  ): RnnOutput {
+    if (x.rank !== 3 || x.shape[2] !== this.inputSize) {
+      throw new Error(`wgrec GRU: input ${fmt(x.shape)}, expected [B, T, ${this.inputSize}]`);
+    }
+    const [B, T] = x.shape;
+    const H = this.hiddenSize;
+    if (T === 0) throw new Error(`wgrec GRU: input ${fmt(x.shape)} has no steps`);
+    const gi = linear(x, this.weightIh, this.biasIh);
+    const output = gruSequence(gi, this.weightHh, this.biasHh, h0 ?? zeros([B, H]), lengths);
+    const hidden = reshape(slice(output, [0, T - 1, 0], [B, 1, H]), [B, H]);
+    return { output, hidden };
+  }
+}
