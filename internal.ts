@@ -55,6 +55,8 @@ export * from "./src/nn/rnn.ts";
 export * from "./src/nn/vq.ts";
 export * from "./src/nn/optim.ts";
 export * from "./src/nn/serialize.ts";
+export * from "./src/train/loop.ts";
+export * from "./src/train/progress.ts";
 export * from "./src/train/fit.ts";
 export * from "./src/train/eval.ts";
 export * from "./src/data/mod.ts";

@@ -1,27 +1,23 @@
 /**
- * Training and evaluation: the fit loop over a task, the top-K retrieval task and its
- * full-ranking evaluation, and serving (`recommend`).
+ * Training and evaluation: the generic loop over a task (`trainLoop`), the tasks (top-K
+ * retrieval with `fit`, CTR, impressions, pretraining), full-ranking evaluation, and serving
+ * (`recommend`).
  * @module
  */
 
-export {
-  fit,
-  fmtSeconds,
-  formatProgress,
-  Recommender,
-  terminalProgress,
-  trainData,
-  tripletTensors,
-} from "./fit.ts";
+export { checkLoopOptions, trainLoop } from "./loop.ts";
 export type {
   EpochLog,
-  FitOptions,
   FitResult,
+  LoopOptions,
   LossOutput,
+  LrSchedule,
   ProgressInfo,
-  TrainData,
-  TripletTensors,
-} from "./fit.ts";
+  Task,
+} from "./loop.ts";
+export { fmtSeconds, formatProgress, terminalProgress } from "./progress.ts";
+export { fit, Recommender, retrievalTask, trainData, tripletTensors } from "./fit.ts";
+export type { FitOptions, TrainData, TripletTensors } from "./fit.ts";
 export {
   DEFAULT_KS,
   evaluateEmbeddings,

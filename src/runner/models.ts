@@ -1,0 +1,12 @@
+/**
+ * The registry index: one import per model folder's `register.ts` (see src/runner/registry.ts
+ * for how a model registers). Importing this module registers every model.
+ * @module
+ */
+
+import "../models/alignrec/register.ts";
+import "../models/lightgcn/register.ts";
+import "../models/vbpr/register.ts";
+import "../models/popularity/register.ts";
+
+export { getModel, listModels, modelSettings } from "./registry.ts";

@@ -1,0 +1,44 @@
+/**
+ * The self-supervised pretraining task on the generic loop: the model's own loss (contrastive
+ * or reconstruction) over shuffled batches of its samples (items, sequences…), with a
+ * downstream probe as the validation metric (e.g. zero-shot Recall@20 of the learnt item
+ * features), so early stopping and the best-epoch choice follow what the features are for.
+ * @module
+ */
+
+import type { Module } from "../nn/module.ts";
+import type { Rng } from "../random.ts";
+import type { LossOutput, Task } from "./loop.ts";
+
+/** A model pretrained on its own samples. */
+export interface PretrainModel extends Module {
+  /** Display name. */
+  readonly name: string;
+  /** Number of training samples (rows the batches index). */
+  readonly numSamples: number;
+  /** The probe's metric and whether larger is better. */
+  readonly probeMetric: { name: string; mode: "max" | "min" };
+  /** Loss of a batch of sample indices (records the graph). */
+  loss(rows: Int32Array): LossOutput;
+  /** The downstream probe on a split (e.g. zero-shot ranking with the current features). */
+  probe(split: "valid" | "test"): Promise<Record<string, number>>;
+}
+
+/** The pretraining task: shuffled sample batches, the model's loss, its probe. */
+export function pretrainTask(model: PretrainModel): Task<Int32Array> {
+  const n = model.numSamples;
+  return {
+    name: model.name,
+    module: model,
+    trainable: model.parameters().length > 0,
+    metric: model.probeMetric,
+    steps: (b) => Math.ceil(n / b),
+    *batches(b: number, rng: Rng) {
+      const perm = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i)) as Int32Array;
+      for (let lo = 0; lo < n; lo += b) yield perm.slice(lo, lo + b);
+    },
+    size: (rows) => rows.length,
+    loss: (rows) => model.loss(rows),
+    evaluate: (split) => model.probe(split),
+  };
+}
