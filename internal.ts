@@ -49,6 +49,7 @@ export * from "./src/nn/linear.ts";
 export * from "./src/nn/embedding.ts";
 export * from "./src/nn/init.ts";
 export * from "./src/nn/norm.ts";
+export * from "./src/nn/conv.ts";
 export * from "./src/nn/graph_conv.ts";
 export * from "./src/nn/attention.ts";
 export * from "./src/nn/rnn.ts";

@@ -11,6 +11,10 @@ export type { Activation } from "./linear.ts";
 export { Embedding, ParameterDict } from "./embedding.ts";
 export { xavierNormal, xavierUniform } from "./init.ts";
 export { LayerNorm } from "./norm.ts";
+export { AvgPool2d, BatchNorm, Conv2d, ConvTranspose2d, MaxPool2d } from "./conv.ts";
+export type { ConvLayerOptions } from "./conv.ts";
+export { LSTM } from "./rnn.ts";
+export type { LstmOptions } from "./rnn.ts";
 export { lightGcnPropagate } from "./graph_conv.ts";
 export {
   AdditiveAttentionPooling,

@@ -5,6 +5,7 @@
  */
 
 import { GRU_MAX_HIDDEN, gruSequence } from "../ops/rnn/gru.ts";
+import { lstm, type LstmResult, type LstmWeights } from "../ops/rnn/lstm.ts";
 import { linear } from "../ops/matmul/matmul.ts";
 import { reshape, slice } from "../ops/core/shape.ts";
 import { fmt, randUniform, type Tensor, zeros } from "../tensor.ts";
@@ -67,5 +68,58 @@ export class GRU extends Module {
     const output = gruSequence(gi, this.weightHh, this.biasHh, h0 ?? zeros([B, H]), lengths);
     const hidden = reshape(slice(output, [0, T - 1, 0], [B, 1, H]), [B, H]);
     return { output, hidden };
+  }
+}
+
+/** Options of {@link LSTM}. */
+export interface LstmOptions {
+  /** Stacked layers (default 1). */
+  numLayers?: number;
+  /** Run a reverse direction too and concatenate (default false). */
+  bidirectional?: boolean;
+  /** With biases (default true). */
+  bias?: boolean;
+  /** Seed of the initialisation. */
+  seed?: number;
+}
+
+/**
+ * PyTorch's `nn.LSTM(batch_first=True)`: parameters `weight_ih_l{k}[_reverse]` [4H, in],
+ * `weight_hh_l{k}[_reverse]` [4H, H], `bias_ih_l{k}[_reverse]`, `bias_hh_l{k}[_reverse]` (gates
+ * i, f, g, o), init U(−1/√H, 1/√H), zero initial state. The ops are in `src/ops/rnn/lstm.ts`.
+ */
+export class LSTM extends Module {
+  /** Weights per layer, one entry per direction. */
+  readonly weights: LstmWeights[][] = [];
+
+  /** An LSTM from `inputSize` features to `hiddenSize` per direction. */
+  constructor(readonly inputSize: number, readonly hiddenSize: number, opts: LstmOptions = {}) {
+    super();
+    const layers = opts.numLayers ?? 1;
+    const dirs = opts.bidirectional ? 2 : 1;
+    const H = hiddenSize;
+    const a = 1 / Math.sqrt(H);
+    let seed = opts.seed ?? 0;
+    for (let l = 0; l < layers; l++) {
+      const inDim = l === 0 ? inputSize : dirs * H;
+      const layer: LstmWeights[] = [];
+      for (let d = 0; d < dirs; d++) {
+        const sfx = `_l${l}${d === 1 ? "_reverse" : ""}`;
+        const u = (name: string, shape: number[]) =>
+          this.param(name + sfx, randUniform(shape, seed++, -a, a));
+        layer.push({
+          weightIh: u("weight_ih", [4 * H, inDim]),
+          weightHh: u("weight_hh", [4 * H, H]),
+          biasIh: opts.bias === false ? null : u("bias_ih", [4 * H]),
+          biasHh: opts.bias === false ? null : u("bias_hh", [4 * H]),
+        });
+      }
+      this.weights.push(layer);
+    }
+  }
+
+  /** x [B, T, in] → states [B, T, H·dirs] and the final h and c [layers·dirs, B, H]. */
+  forward(x: Tensor<"f32">): LstmResult {
+    return lstm(x, this.weights);
   }
 }

@@ -97,5 +97,14 @@ export type {
 export { fullRankTopK, fullRankTopKDot, tiledTopK, topk, TOPK_MAX_K } from "./search/topk.ts";
 export type { ExcludeCsr, FullRankOptions, TiledTopKOptions, TopK } from "./search/topk.ts";
 export { hammingTopK, simhash, simhashPlanes } from "./search/hashing.ts";
+export { conv2d, convTranspose2d } from "./conv/conv.ts";
+export type { Conv2dOptions, ConvTranspose2dOptions } from "./conv/conv.ts";
+export type { ConvLayout, Pair } from "./conv/geometry.ts";
+export { avgPool2d, maxPool2d } from "./conv/pool.ts";
+export type { Pool2dOptions } from "./conv/pool.ts";
+export { batchNorm } from "./conv/batchnorm.ts";
+export type { BatchNormOptions } from "./conv/batchnorm.ts";
+export { lstm, lstmCell } from "./rnn/lstm.ts";
+export type { LstmResult, LstmWeights } from "./rnn/lstm.ts";
 export type { ExcludeGroups, HammingTopK, RetrievalOptions } from "./search/hashing.ts";
 export { GRU_MAX_HIDDEN, gruSequence } from "./rnn/gru.ts";
