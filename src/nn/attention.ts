@@ -8,12 +8,13 @@
  */
 
 import { attention } from "../ops/attention/attention.ts";
-import { add, ge, mul, scale, sigmoid, sub, tanh } from "../ops/core/elementwise.ts";
+import { add, mul, scale, sigmoid, sub, tanh } from "../ops/core/elementwise.ts";
 import { LayerNorm } from "./norm.ts";
+import { dropout, Seeds } from "./dropout.ts";
 import { matmul } from "../ops/matmul/matmul.ts";
 import { sum } from "../ops/core/reduce.ts";
 import { broadcastTo, concat, reshape, slice } from "../ops/core/shape.ts";
-import { fmt, full, randUniform, type Tensor, tensor, zeros } from "../tensor.ts";
+import { fmt, randUniform, type Tensor, tensor, zeros } from "../tensor.ts";
 import { activate, type Activation, Linear } from "./linear.ts";
 import { Module } from "./module.ts";
 
@@ -41,22 +42,6 @@ function project(x: Tensor<"f32">, w: Tensor<"f32">, b: Tensor<"f32"> | null): T
   return b ? add(y, b) : y;
 }
 
-/** Inverted dropout with a host-drawn mask (identity at rate 0). */
-function dropout(x: Tensor<"f32">, rate: number, seed: number): Tensor<"f32"> {
-  if (rate === 0) return x;
-  const keep = ge(randUniform(x.shape, seed), full(x.shape, rate));
-  return mul(x, scale(keep, 1 / (1 - rate)));
-}
-
-/** Per-call seeds for a layer's dropout: a seeded counter. */
-class Seeds {
-  #n = 0;
-  constructor(readonly seed: number) {}
-  next(): number {
-    return (Math.imul(this.seed + 1, 0x9e3779b1) + this.#n++ * 0x85ebca6b) >>> 0;
-  }
-}
-
 /**
  * Multi-head attention with input and output projections, as `torch.nn.MultiheadAttention`
  * with `batch_first=True`: inputs [B, L, E], parameters `in_proj_weight` [3E, E] and
@@ -81,6 +66,17 @@ export class MultiHeadAttention extends Module {
   readonly outProj: Linear;
   /** Dropout rate of the attention probabilities (training mode). */
   readonly dropout: number;
+  /** Widths of the query, key and value inputs. */
+  readonly inputDims: readonly [number, number, number];
+  /**
+   * Updates added to the q, k and v projections (LoRA branches, see `nn/adapt.ts`); each
+   * returns null when it has nothing to add.
+   */
+  readonly deltas: ({ forward(x: Tensor<"f32">): Tensor<"f32"> | null } | null)[] = [
+    null,
+    null,
+    null,
+  ];
   #seeds: Seeds;
 
   /**
@@ -102,6 +98,7 @@ export class MultiHeadAttention extends Module {
     const seed = opts.seed ?? 0;
     const kdim = opts.kdim ?? embedDim;
     const vdim = opts.vdim ?? embedDim;
+    this.inputDims = [embedDim, kdim, vdim];
     const xavier = (o: number, i: number, s: number) => {
       const a = Math.sqrt(6 / (o + i));
       return randUniform([o, i], s, -a, a);
@@ -182,6 +179,11 @@ export class MultiHeadAttention extends Module {
       };
       [q, k, v] = [heads(query, 0), heads(kk, 1), heads(vv, 2)];
     }
+    const inputs = [query, key ?? query, value ?? key ?? query];
+    [q, k, v] = [q, k, v].map((t, i) => {
+      const d = this.deltas[i]?.forward(inputs[i]);
+      return d ? add(t, reshape(d, t.shape)) : t;
+    });
     const o = attention(q, k, v, {
       layout: "blhd",
       keyLengths: opts.keyLengths,
@@ -196,7 +198,6 @@ export class MultiHeadAttention extends Module {
   }
 }
 
-/** Layer normalisation over the last axis with PyTorch's parameter names (weight, bias). */
 /** Options of {@link TransformerEncoderLayer}. */
 export interface TransformerEncoderLayerOptions {
   /** Hidden width of the feed-forward block (PyTorch's default 2048). */
@@ -236,6 +237,10 @@ export class TransformerEncoderLayer extends Module {
   readonly activation: "relu" | "gelu";
   /** Pre-LN when true, post-LN otherwise. */
   readonly normFirst: boolean;
+  /** Adapter on the attention block's output, before its residual (Houlsby), or null. */
+  adapterAttn: Module & { forward(x: Tensor<"f32">): Tensor<"f32"> } | null = null;
+  /** Adapter on the feed-forward block's output, before its residual, or null. */
+  adapterFfn: Module & { forward(x: Tensor<"f32">): Tensor<"f32"> } | null = null;
   #seeds: Seeds;
 
   /** A layer of width dModel with nHead heads; PyTorch's initialisation. */
@@ -263,12 +268,14 @@ export class TransformerEncoderLayer extends Module {
   }
 
   #sa(x: Tensor<"f32">, opts: AttentionCallOptions): Tensor<"f32"> {
-    return this.#drop(this.selfAttn.forward(x, x, x, opts));
+    const h = this.#drop(this.selfAttn.forward(x, x, x, opts));
+    return this.adapterAttn ? this.adapterAttn.forward(h) : h;
   }
 
   #ff(x: Tensor<"f32">): Tensor<"f32"> {
     const h = this.#drop(activate(this.linear1.forward(x), this.activation));
-    return this.#drop(this.linear2.forward(h));
+    const y = this.#drop(this.linear2.forward(h));
+    return this.adapterFfn ? this.adapterFfn.forward(y) : y;
   }
 
   /** x [B, L, dModel] → [B, L, dModel]; `keyLengths` masks padded positions as keys. */

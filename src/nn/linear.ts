@@ -3,7 +3,7 @@
  * @module
  */
 
-import { gelu, relu, sigmoid, tanh } from "../ops/core/elementwise.ts";
+import { add, gelu, relu, sigmoid, tanh } from "../ops/core/elementwise.ts";
 import { linear } from "../ops/matmul/matmul.ts";
 import { randUniform, type Tensor } from "../tensor.ts";
 import { Module } from "./module.ts";
@@ -51,9 +51,17 @@ export class Linear extends Module {
       : this.param("bias", randUniform([outFeatures], seed + 1, -bound, bound));
   }
 
+  /**
+   * An update added to x·Wᵀ + b before the activation (a LoRA branch, see `nn/adapt.ts`); it
+   * returns null when it has nothing to add (merged into the weight).
+   */
+  delta: { forward(x: Tensor<"f32">): Tensor<"f32"> | null } | null = null;
+
   /** Applies the layer to [..., in] (rank 2 or 3), with an optional fused activation. */
   forward(x: Tensor<"f32">, act: Activation = "none"): Tensor<"f32"> {
-    return linear(x, this.weight, this.bias, act);
+    const d = this.delta?.forward(x);
+    if (!d) return linear(x, this.weight, this.bias, act);
+    return activate(add(linear(x, this.weight, this.bias), d), act);
   }
 }
 

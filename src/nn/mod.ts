@@ -46,3 +46,22 @@ export { loadCheckpoint, loadModule, saveCheckpoint, saveModule } from "./serial
 export type { LoadOptions } from "./serialize.ts";
 export { GRU } from "./rnn.ts";
 export type { RnnOutput } from "./rnn.ts";
+export {
+  Adapted,
+  addAdapters,
+  addLoRA,
+  BottleneckAdapter,
+  CrossModalAdapter,
+  freeze,
+  FrozenFeatures,
+  LoRA,
+  mergeLoRA,
+  paramGroups,
+  PrefixTuning,
+  PromptTokens,
+  trainableParameters,
+  unfreeze,
+  unmergeLoRA,
+} from "./adapt.ts";
+export type { AdapterOptions, LoRAOptions, NamePattern, ParamGroup } from "./adapt.ts";
+export { Dropout, dropout } from "./dropout.ts";

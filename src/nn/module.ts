@@ -34,6 +34,21 @@ export abstract class Module {
     return m;
   }
 
+  /**
+   * Registers an add-on module (an adapter, a LoRA branch) on a module that is already built;
+   * its parameters are then listed, saved and freed with the module's own.
+   */
+  attach<M extends Module>(name: string, m: M): M {
+    return this.child(name, m);
+  }
+
+  /** This module (name `""`) and every sub-module below it, with dotted names, depth first. */
+  namedModules(prefix = ""): [string, Module][] {
+    const out: [string, Module][] = [[prefix.replace(/\.$/, ""), this]];
+    for (const [n, c] of this.#children) out.push(...c.namedModules(`${prefix}${n}.`));
+    return out;
+  }
+
   /** Parameters with dotted names (`encoder.0.weight`), in registration order. */
   namedParameters(prefix = ""): [string, Tensor<"f32">][] {
     const out: [string, Tensor<"f32">][] = [];

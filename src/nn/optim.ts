@@ -38,9 +38,28 @@ export abstract class Optimizer {
   /** Steps taken. */
   steps = 0;
 
+  /** Per-parameter learning-rate multipliers (parameter groups; 1 by default). */
+  readonly lrScales: number[];
+  /** Per-parameter weight decay overriding the optimizer's (undefined: the optimizer's). */
+  readonly decays: (number | undefined)[];
+
   /** An optimizer of `params` with learning rate `lr`. */
   constructor(readonly params: readonly Tensor<"f32">[], lr: number) {
     this.lr = lr;
+    this.lrScales = params.map(() => 1);
+    this.decays = params.map(() => undefined);
+  }
+
+  /** Puts parameter `i` in a group with its own learning-rate multiplier and weight decay. */
+  setGroup(i: number, g: { lrScale?: number; weightDecay?: number }): void {
+    if (!(i >= 0 && i < this.params.length)) {
+      throw new Error(`wgrec optimizer: parameter ${i} of ${this.params.length}`);
+    }
+    if (g.lrScale !== undefined) {
+      if (!(g.lrScale >= 0)) throw new Error(`wgrec optimizer: lrScale ${g.lrScale}`);
+      this.lrScales[i] = g.lrScale;
+    }
+    this.decays[i] = g.weightDecay ?? this.decays[i];
   }
 
   /** Applies one update from the parameters' `.grad`. */
@@ -113,9 +132,9 @@ export class SGD extends Optimizer {
         buffers: { p: p.buffer, grad: p.grad.buffer, vel: vel.buffer },
         uniforms: {
           n: p.size,
-          lr: this.lr,
+          lr: this.lr * this.lrScales[i],
           momentum: this.momentum,
-          wd: this.weightDecay,
+          wd: this.decays[i] ?? this.weightDecay,
           first: first ? 1 : 0,
         },
         workgroups: groups(p.size),
@@ -208,11 +227,11 @@ export class Adam extends Optimizer {
         },
         uniforms: {
           n: p.size,
-          lr: this.lr,
+          lr: this.lr * this.lrScales[i],
           beta1: this.beta1,
           beta2: this.beta2,
           eps: this.eps,
-          wd: this.weightDecay,
+          wd: this.decays[i] ?? this.weightDecay,
           bc1: 1 - this.beta1 ** t,
           bc2: 1 - this.beta2 ** t,
         },
