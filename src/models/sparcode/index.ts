@@ -17,7 +17,7 @@
 
 import { kernel } from "../../gpu/kernel.ts";
 import { noGrad } from "../../autograd/tape.ts";
-import { fmt, keep, type Tensor, tidy } from "../../tensor.ts";
+import { fmt, keep, runtime, type Tensor, tidy } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../../ops/common.ts";
 import { indexGuard, watchIndexGuard } from "../../ops/index_check.ts";
 import { exclusiveScan } from "../../ops/core/scan.ts";
@@ -58,6 +58,13 @@ const serveK = kernel({
   },
   uniforms: { nq: "u32", k: "u32", len: "u32", ncodes: "u32", slot: "u32" },
   workgroupSize: [WG],
+});
+const countsK = kernel({
+  name: "sparcode_counts",
+  source: sparcodeWgsl.sparcode_counts,
+  bindings: { ids: "i32", counts: "f32 rw" },
+  uniforms: { nq: "u32", k: "u32", ncodes: "u32" },
+  workgroupSize: [64],
 });
 const idsK = kernel({
   name: "sparcode_code_ids",
@@ -114,6 +121,25 @@ export function codeIds(codes: Tensor<"i32">, space: CodeSpace): Tensor<"i32"> {
   });
   watchIndexGuard(g.slot, label);
   return ids;
+}
+
+/**
+ * How often each code id occurs among each query's tokens: ids `[B, K]` → counts `[B, N^M]`
+ * (f32), so that `counts · T` is the dense score `Σ_k T[ids[:, k], :]` (ids outside the code
+ * space count nowhere). Not differentiable.
+ */
+export function codeCounts(ids: Tensor<"i32">, space: CodeSpace): Tensor<"f32"> {
+  checkQuery("codeCounts", ids);
+  const nc = numCodeIds(space);
+  const [nq, k] = ids.shape;
+  const counts = output("codeCounts", [nq, nc], "f32");
+  runtime().clear(counts.buffer, nq * nc * 4);
+  launch("codeCounts", countsK, {
+    buffers: { ids: ids.buffer, counts: counts.buffer },
+    uniforms: { nq, k, ncodes: nc },
+    workgroups: groups(nq, 64),
+  });
+  return counts;
 }
 
 /** All N^M code combinations as codes `[N^M, M]` (row c has id c), on the host. */
