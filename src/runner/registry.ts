@@ -46,7 +46,7 @@ import type { CtrModel, CtrSplits } from "../train/ctr.ts";
 import type { ImpressionModel, ImpressionSplits } from "../train/impression.ts";
 import type { PretrainModel } from "../train/pretrain.ts";
 import type { FeatureTable, RetrievalData } from "./data.ts";
-import { int, num, nums, type Setting, type Settings, str, unknownName } from "./settings.ts";
+import { bool, int, num, nums, type Setting, type Settings, str, unknownName } from "./settings.ts";
 import type { SettingValue } from "./settings.ts";
 
 /** The tasks and, for each, the data a model gets and the model type it returns. */
@@ -61,6 +61,10 @@ export interface TaskTypes {
   pretrain: { data: RetrievalData; model: PretrainModel };
 }
 
+/** A resolved config: setting name → value (each checked against its declared type). */
+// deno-lint-ignore no-explicit-any
+export type RunConfig = Record<string, any>;
+
 /** A task name. */
 export type TaskKind = keyof TaskTypes;
 
@@ -69,8 +73,7 @@ export interface BuildContext<T extends TaskKind> {
   /** The task's data. */
   data: TaskTypes[T]["data"];
   /** The resolved config: model settings and training settings. */
-  // deno-lint-ignore no-explicit-any
-  config: Record<string, any>;
+  config: RunConfig;
   /**
    * A feature table cached in the run folder as `<name>.npy`: loaded when the folder has it
    * (evaluate, recommend), else made by `make` and saved.
@@ -125,6 +128,7 @@ const LOOP: Settings = {
   ]),
   seed: int(999, "seed of initialisation, batches and negatives"),
   logEvery: int(16, "read losses back every this many steps"),
+  profile: bool(false, "profile steps 3-10: per-kernel GPU time by phase, dispatches, readbacks"),
 };
 
 /** The training settings of each task (the loop's and the task's own). */

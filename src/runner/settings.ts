@@ -80,10 +80,16 @@ export function closest(name: string, known: readonly string[]): string | undefi
 }
 
 /** Error for a name not in `known`, suggesting the closest. */
-export function unknownName(what: string, name: string, known: readonly string[]): Error {
+export function unknownName(
+  what: string,
+  name: string,
+  known: readonly string[],
+  from?: string,
+): Error {
   const c = closest(name, known);
   return new Error(
-    `unknown ${what} '${name}'${c ? `; did you mean '${c}'?` : ""} (known: ${known.join(", ")})`,
+    `unknown ${what} '${name}'${from ? ` in ${from}` : ""}${c ? `; did you mean '${c}'?` : ""} ` +
+      `(known: ${known.join(", ")})`,
   );
 }
 
@@ -93,7 +99,16 @@ export function unknownName(what: string, name: string, known: readonly string[]
  */
 export function coerce(name: string, s: Setting, v: unknown, from: string): SettingValue {
   const fail = (): never => {
-    const want = s.choices ? `one of ${s.choices.join(", ")}` : `${article(s.type)} ${s.type}`;
+    const names = {
+      int: "an integer",
+      number: "a number",
+      boolean: "true or false",
+      string: "a string",
+      "number[]": "a list of numbers (1,2,3)",
+    };
+    const want = s.choices
+      ? `one of ${s.choices.map((c) => JSON.stringify(c)).join(", ")}`
+      : names[s.type];
     throw new Error(
       `setting '${name}' from ${from} is ${JSON.stringify(v)}; expected ${want} ` +
         `(default ${JSON.stringify(s.default)}: ${s.doc})`,
@@ -129,10 +144,6 @@ export function coerce(name: string, s: Setting, v: unknown, from: string): Sett
   return v as SettingValue;
 }
 
-function article(t: string): string {
-  return /^[aeiou]/.test(t) ? "an" : "a";
-}
-
 /**
  * Resolves a config: the defaults, overridden by each layer in order (e.g. the config file,
  * then `--set` flags). Each layer is `[where it came from, values]`.
@@ -149,7 +160,7 @@ export function resolveSettings<S extends Settings>(
   for (const [from, values] of layers) {
     for (const [k, v] of Object.entries(values)) {
       const s = settings[k];
-      if (!s) throw new Error(`${unknownName("setting", k, known).message} in ${from}`);
+      if (!s) throw unknownName("setting", k, known, from);
       out[k] = coerce(k, s, v, from);
     }
   }

@@ -69,7 +69,7 @@ export async function evaluateScores(
 ): Promise<Record<string, number>> {
   const { users, sets } = evalUsers(truth, exclude);
   const maxK = Math.min(Math.max(...ks), numItems);
-  const top = await fullRankTopK(score, maxK, { numItems, users, exclude, chunk });
+  const top = await fullRankTopK(score, maxK, { numItems, users, exclude, chunk, op: "evaluate" });
   return rankingMetrics(top, sets, ks, { metrics: METRICS });
 }
 
@@ -108,18 +108,67 @@ export async function evaluateModel(
   }
 }
 
+/** Raw-id maps for {@link recommend} (an `IdMap` of the data loaders fits). */
+export interface RawIds {
+  /** Users: index of a raw id, -1 when unknown. */
+  users: { get(id: string): number };
+  /** Items: raw id of an index. */
+  items: { raw(index: number): string };
+}
+
 /**
  * Top-`k` item ids for each of `users` from a trained model (dot-product scores of its final
  * embeddings), best first; items in the user's row of `exclude` (e.g. `trainData(split).trainCsr`,
  * what they already have) are left out. Users are scored in chunks, so any catalogue size fits
- * in memory. Ids outside the model's users are refused.
+ * in memory. Ids outside the model's users are refused. With `ids` (the dataset's raw-id maps),
+ * users are raw ids (strings) and so are the items returned.
  */
+export function recommend(
+  model: { embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } },
+  users: ArrayLike<number>,
+  k: number,
+  exclude?: Csr,
+): Promise<Int32Array[]>;
+/** {@link recommend} with raw ids in and out. */
+export function recommend(
+  model: { embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } },
+  users: readonly string[],
+  k: number,
+  exclude: Csr | undefined,
+  ids: RawIds,
+): Promise<string[][]>;
 export async function recommend(
+  model: { embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } },
+  users: ArrayLike<number> | readonly string[],
+  k: number,
+  exclude?: Csr,
+  ids?: RawIds,
+): Promise<Int32Array[] | string[][]> {
+  let index: ArrayLike<number>;
+  if (ids) {
+    index = Array.from(users as readonly string[], (u, j) => {
+      const i = ids.users.get(String(u));
+      if (i < 0) {
+        throw new Error(
+          `wgrec recommend: user '${u}' at position ${j} is not a user of the training data`,
+        );
+      }
+      return i;
+    });
+  } else index = users as ArrayLike<number>;
+  const top = await recommendIndices(model, index, k, exclude);
+  return ids ? top.map((r) => Array.from(r, (i) => ids.items.raw(i))) : top;
+}
+
+async function recommendIndices(
   model: { embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } },
   users: ArrayLike<number>,
   k: number,
   exclude?: Csr,
 ): Promise<Int32Array[]> {
+  if (!(Number.isInteger(k) && k >= 1)) {
+    throw new Error(`wgrec recommend: k = ${k}; expected an integer ≥ 1`);
+  }
   const e = noGrad(() => tidy(() => model.embeddings()));
   keep(e.users);
   keep(e.items);
@@ -138,7 +187,7 @@ export async function recommend(
     return await fullRankTopK(
       (ut) => matmul(gather(e.users, ut), e.items, { transB: true }),
       Math.min(k, numItems),
-      { numItems, users, exclude },
+      { numItems, users, exclude, op: "recommend" },
     );
   } finally {
     e.users.dispose();

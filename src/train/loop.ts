@@ -23,6 +23,7 @@ import { loadCheckpoint, saveCheckpoint } from "../nn/serialize.ts";
 import { add, div, minimum, mul, scale, sqrt, square } from "../ops/core/elementwise.ts";
 import { sum } from "../ops/core/reduce.ts";
 import { Rng } from "../random.ts";
+import { formatProfile, Profiler, type ProfileReport } from "../gpu/profiler.ts";
 import { keep, readAll, runtime, type Tensor, tensor, tidy } from "../tensor.ts";
 
 /** A batch loss and its named parts (for logging; the parts are already in `loss`). */
@@ -113,6 +114,15 @@ export interface LoopOptions {
   resume?: string;
   /** Evaluate the test split with the best-valid weights. Default true. */
   test?: boolean;
+  /**
+   * Profile a window of training steps (src/gpu/profiler.ts): `true` = steps 3–10 of the run
+   * (after two warm-up steps). The report goes to `FitResult.profile` and to `onProfile`
+   * (default: the table on stderr). Off by default; while on, each dispatch runs in its own
+   * timestamped pass, so the profiled steps are slower than the others.
+   */
+  profile?: boolean | { skip?: number; steps?: number };
+  /** Receives the profile report (default: prints {@link formatProfile} with console.error). */
+  onProfile?: (r: ProfileReport) => void;
 }
 
 /** What the progress callback sees. */
@@ -173,6 +183,8 @@ export interface FitResult {
   seconds: number;
   /** Training samples per second. */
   samplesPerSec: number;
+  /** The profiled window, when `profile` was on. */
+  profile?: ProfileReport;
 }
 
 interface RunState {
@@ -266,6 +278,18 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
   const startEpoch = st.epoch;
   let epochMean = NaN;
   let savedAt: string | null = null;
+  const win = opts.profile
+    ? { skip: 2, steps: 8, ...(typeof opts.profile === "object" ? opts.profile : {}) }
+    : null;
+  let prof: Profiler | null = null;
+  let profile: ProfileReport | undefined;
+  let runStep = 0;
+  const endProfile = async () => {
+    if (!prof) return;
+    profile = await prof.stop();
+    prof = null;
+    (opts.onProfile ?? ((r) => console.error(formatProfile(r))))(profile);
+  };
 
   try {
     for (; st.epoch < epochs && trainable; st.epoch++) {
@@ -302,9 +326,16 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
       };
       let step = 0;
       for (const b of task.batches(batchSize, rng, epoch)) {
+        if (win && !profile && !prof && runStep === win.skip) {
+          prof = Profiler.start(runtime(), { adapter: runtime().gpu.adapter.description });
+        }
+        const p = prof as Profiler | null;
         const out = tidy(() => {
+          if (p) p.phase = "forward";
           const { loss, parts } = task.loss(b);
+          if (p) p.phase = "backward";
           backward(loss);
+          if (p) p.phase = "optimizer";
           if (opts.clipNorm) clipGradients(params, opts.clipNorm);
           opt.step();
           opt.zeroGrad();
@@ -315,6 +346,11 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
         pending.push({ loss: out.loss, parts: Object.entries(out.parts) });
         samples += task.size(b);
         step++;
+        runStep++;
+        if (p) {
+          p.step();
+          if (runStep === win!.skip + win!.steps) await endProfile();
+        }
         if (step % logEvery === 0 || step === steps) {
           await drain();
           report(step, false);
@@ -376,6 +412,7 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
     }
     // Back to the best-valid weights, then the test metrics there (MMRec's
     // best_test_upon_valid).
+    await endProfile();
     if (best) restore(params, best);
     await checkFinite(task, params);
     let valid = st.bestValid;
@@ -389,10 +426,12 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
       stoppedEarly,
       seconds: (performance.now() - t0) / 1000,
       samplesPerSec: trainSeconds > 0 ? samples / trainSeconds : 0,
+      profile,
     };
   } catch (e) {
     throw deviceLossError(e, task.name, st.epoch, opts.checkpoint ? savedAt : null);
   } finally {
+    if (prof && runtime().profiler === prof) runtime().profiler = null;
     for (const t of best ?? []) if (!t.disposed) t.dispose();
     if (!lost()) opt.dispose();
   }

@@ -31,4 +31,15 @@ export {
   zeroRows,
   zeroShotMetrics,
 } from "./eval.ts";
-export type { FeatureMetrics, ItemCfOptions } from "./eval.ts";
+export type { FeatureMetrics, ItemCfOptions, RawIds } from "./eval.ts";
+export { ctrTask, ctrTensors, evaluateCtr } from "./ctr.ts";
+export type { CtrModel, CtrSplits, CtrTensors } from "./ctr.ts";
+export { evaluateImpressions, impressionMetrics, impressionTask } from "./impression.ts";
+export type {
+  Impression,
+  ImpressionBatch,
+  ImpressionModel,
+  ImpressionSplits,
+} from "./impression.ts";
+export { pretrainTask } from "./pretrain.ts";
+export type { PretrainModel } from "./pretrain.ts";
