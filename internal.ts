@@ -56,6 +56,7 @@ export * from "./src/nn/rnn.ts";
 export * from "./src/nn/vq.ts";
 export * from "./src/nn/adapt.ts";
 export * from "./src/nn/dropout.ts";
+export * from "./src/nn/objectives.ts";
 export * from "./src/nn/optim.ts";
 export * from "./src/nn/serialize.ts";
 export * from "./src/train/loop.ts";

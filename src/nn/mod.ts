@@ -65,3 +65,5 @@ export {
 } from "./adapt.ts";
 export type { AdapterOptions, LoRAOptions, NamePattern, ParamGroup } from "./adapt.ts";
 export { Dropout, dropout } from "./dropout.ts";
+export { ClipObjective, MaskedFeatureModel, semanticIds } from "./objectives.ts";
+export type { MaskedFeatureOptions } from "./objectives.ts";
