@@ -30,7 +30,6 @@ import { add, relu, scale } from "../../ops/core/elementwise.ts";
 import { sum } from "../../ops/core/reduce.ts";
 import { broadcastTo, concat, reshape, transpose } from "../../ops/core/shape.ts";
 import { bprLoss } from "../../ops/losses/ranking.ts";
-import { gather } from "../../ops/sparse/gather.ts";
 import { Rng } from "../../random.ts";
 import { type Tensor, tensor } from "../../tensor.ts";
 import { type LossOutput, Recommender, type TripletTensors } from "../../train/fit.ts";
