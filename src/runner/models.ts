@@ -8,5 +8,6 @@ import "../models/alignrec/register.ts";
 import "../models/lightgcn/register.ts";
 import "../models/vbpr/register.ts";
 import "../models/popularity/register.ts";
+import "../models/sparcode/register.ts";
 
 export { getModel, listModels, modelSettings } from "./registry.ts";
