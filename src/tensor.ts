@@ -41,9 +41,13 @@ export interface InitOptions extends DeviceOptions {
 
 /** Acquires the GPU and makes it the runtime of every op. Call again after a device loss. */
 export async function init(opts: InitOptions = {}): Promise<Runtime> {
-  current = await Runtime.create(opts);
-  current.checkNumerics = opts.checkNumerics ?? false;
-  return current;
+  const rt = await Runtime.create(opts);
+  rt.checkNumerics = opts.checkNumerics ?? false;
+  // Tensors of an earlier runtime stay bound to it (see Tensor.buffer): their buffers never
+  // enter this runtime's pool and they no longer count as live here.
+  current = rt;
+  live = new Set();
+  return rt;
 }
 
 /** The current runtime; throws when {@link init} has not been awaited. */
@@ -52,14 +56,73 @@ export function runtime(): Runtime {
   return current;
 }
 
-/** Bytes and buffers live (owned by tensors) and pooled (free for reuse). */
-export function memory(): PoolStats & { tensors: number } {
-  return { ...runtime().memory(), tensors: liveTensors };
+/** Memory statistics: pool bytes and buffers plus the number of live tensors. */
+export type MemoryStats = PoolStats & {
+  /** Live tensors of the current runtime. */
+  tensors: number;
+};
+
+/** One line of {@link memory}'s detail listing: live tensors made by one op at one site. */
+export interface LiveGroup {
+  /** The op that allocated them (`matmul`, `tensor`, `zeros`…). */
+  op: string;
+  /**
+   * Where they were created: the first stack frame outside wgrec, when
+   * {@link trackTensorSites} is on; otherwise `"?"`.
+   */
+  site: string;
+  /** Number of live tensors in the group. */
+  count: number;
+  /** Their bytes (element bytes, before the pool's bucket rounding). */
+  bytes: number;
+  /** A few of their shapes, e.g. `[64, 32]`. */
+  shapes: string[];
+}
+
+/**
+ * Bytes and buffers live (owned by tensors) and pooled (free for reuse). With
+ * `{ detail: true }` also `live`: the live tensors grouped by op and creation site, largest
+ * count first, to find a leak (a tensor created outside `tidy` and never disposed).
+ */
+export function memory(): MemoryStats;
+/** {@link memory} with the live-tensor listing. */
+export function memory(opts: { detail: true }): MemoryStats & { live: LiveGroup[] };
+export function memory(opts: { detail?: boolean } = {}): MemoryStats & { live?: LiveGroup[] } {
+  const stats = { ...runtime().memory(), tensors: live.size };
+  if (!opts.detail) return stats;
+  const groups = new Map<string, LiveGroup>();
+  for (const t of live) {
+    const site = t.site ? siteOf(t.site) : "?";
+    const key = `${t.op}\u0000${site}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, g = { op: t.op, site, count: 0, bytes: 0, shapes: [] });
+    g.count++;
+    g.bytes += t.size * 4;
+    if (g.shapes.length < 4) g.shapes.push(fmt(t.shape));
+  }
+  return { ...stats, live: [...groups.values()].sort((a, b) => b.count - a.count) };
+}
+
+let trackingSites = false;
+/**
+ * Records the creation site (a stack trace, ~2 µs per tensor) of every tensor created from now
+ * on, for {@link memory}`({ detail: true })`. Off by default.
+ */
+export function trackTensorSites(on: boolean): void {
+  trackingSites = on;
+}
+
+// The first frame outside this library's src/ (the caller that created the tensor).
+function siteOf(e: Error): string {
+  const frames = (e.stack ?? "").split("\n").slice(1).map((l) => l.trim().replace(/^at /, ""));
+  const own = /\/src\/(tensor|ops|autograd|gpu|nn)\/|\/src\/tensor\.ts/;
+  return frames.find((f) => !own.test(f)) ?? frames[0] ?? "?";
 }
 
 let nextId = 1;
-let liveTensors = 0;
-const scopes: Set<Tensor>[] = [];
+/** Live tensors of the current runtime. */
+let live = new Set<Tensor>();
+const scopes: Scope[] = [];
 
 /** Number of elements of a shape. */
 export function sizeOf(shape: Shape): number {
@@ -85,7 +148,15 @@ export class Tensor<D extends DType = DType> {
   node: Node | null = null;
   /** Optional name (parameters are named by their module path). */
   name?: string;
+  /** The op that allocated it (for error messages and `memory({ detail: true })`). */
+  op = "tensor";
+  /** Creation stack, when {@link trackTensorSites} is on. */
+  site: Error | null = null;
   #buf: PooledBuffer | null;
+  // The runtime whose pool owns the buffer; a later `init()` leaves this tensor behind.
+  #rt: Runtime | null;
+  // Set when disposed: the op of the node that was cleared, for backward's error message.
+  #disposedNode: string | null = null;
 
   /** Wraps a pooled buffer (ops and creation functions call this; users rarely do). */
   constructor(
@@ -98,18 +169,46 @@ export class Tensor<D extends DType = DType> {
   ) {
     this.size = sizeOf(shape);
     this.#buf = buf;
-    liveTensors++;
-    scopes.at(-1)?.add(this);
+    this.#rt = current;
+    live.add(this);
+    if (trackingSites) this.site = new Error();
+    scopes.at(-1)?.tensors.add(this);
   }
 
-  /** The GPU buffer; throws once disposed. */
+  /** A short description for error messages: `tensor #12 [2, 3] (made by matmul)`. */
+  describe(): string {
+    return `tensor ${this.name ?? "#" + this.id} ${fmt(this.shape)} (made by ${this.op})`;
+  }
+
+  /** The GPU buffer; throws once disposed or when its runtime was replaced. */
   get buffer(): PooledBuffer {
     if (!this.#buf) {
       throw new Error(
-        `wgrec: tensor ${this.name ?? "#" + this.id} ${fmt(this.shape)} used after dispose`,
+        `wgrec: ${this.describe()} used after dispose` +
+          (this.#disposedNode ? ` (it was the output of '${this.#disposedNode}')` : ""),
+      );
+    }
+    if (this.#rt !== current) {
+      const why = this.#rt?.lostReason
+        ? `the GPU device was lost (${this.#rt.lostReason})`
+        : "init() was called again";
+      throw new Error(
+        `wgrec: ${this.describe()} belongs to an earlier GPU runtime: ${why}, and its data is ` +
+          `gone. Recreate it on the new runtime (reload weights from a checkpoint: ` +
+          `loadCheckpoint / loadModule).`,
       );
     }
     return this.#buf;
+  }
+
+  /** Whether the tensor was made on a runtime that a later `init()` replaced. */
+  get stale(): boolean {
+    return this.#rt !== current;
+  }
+
+  /** The op of the graph node this tensor had when it was disposed (null if none). */
+  get disposedNode(): string | null {
+    return this.#disposedNode;
   }
 
   /** Whether the buffer went back to the pool. */
@@ -122,14 +221,21 @@ export class Tensor<D extends DType = DType> {
     return this.shape.length;
   }
 
-  /** Returns the buffer to the pool. Safe to call twice. */
+  /**
+   * Returns the buffer to the pool of the runtime that made it. Safe to call twice, and after
+   * a later `init()` (the buffer then never enters the new runtime's pool).
+   */
   dispose(): void {
     if (!this.#buf) return;
-    current?.pool.release(this.#buf);
+    if (this.#rt === current) {
+      current?.pool.release(this.#buf);
+      live.delete(this);
+    }
     this.#buf = null;
+    if (this.node) this.#disposedNode = this.node.kind;
     this.node = null;
-    liveTensors--;
-    for (const s of scopes) s.delete(this);
+    this.site = null;
+    for (const s of scopes) s.tensors.delete(this);
   }
 
   /** Copies the data back to the host (one readback; batch several with {@link readAll}). */
@@ -173,7 +279,19 @@ export function empty<D extends DType>(shape: Shape, dtype: D, op = "empty"): Te
       throw new Error(`wgrec ${op}: invalid shape ${fmt(shape)} (dims must be integers ≥ 0)`);
     }
   }
-  return new Tensor(shape, dtype, runtime().pool.acquire(sizeOf(shape) * 4, op));
+  const rt = runtime();
+  const bytes = sizeOf(shape) * 4;
+  if (bytes > rt.pool.maxBinding) {
+    throw new Error(
+      `wgrec ${op}: a ${dtype} tensor of shape ${fmt(shape)} (${bytes} bytes) exceeds this ` +
+        `device's storage binding limit (${rt.pool.maxBinding} bytes): one tensor must fit one ` +
+        `binding. Lower the setting that sets its largest dim (batch size, chunk size, ` +
+        `embedding size or table rows).`,
+    );
+  }
+  const t = new Tensor(shape, dtype, rt.pool.acquire(bytes, op));
+  t.op = op;
+  return t;
 }
 
 /** Numbers nested in arrays, e.g. `[[1, 2], [3, 4]]`. */
@@ -183,6 +301,12 @@ function flatten(data: NestedNumbers, out: number[], shape: number[], depth: num
   if (typeof data === "number") {
     out.push(data);
     return;
+  }
+  if (!Array.isArray(data) && !ArrayBuffer.isView(data)) {
+    throw new Error(
+      `wgrec tensor: value ${JSON.stringify(data) ?? String(data)} (${typeof data}) at flat ` +
+        `index ${out.length}, depth ${depth} is not a number or an array of numbers`,
+    );
   }
   if (shape.length === depth) shape.push(data.length);
   else if (shape[depth] !== data.length) {
@@ -218,6 +342,8 @@ export function tensor<D extends DType = "f32">(
       `wgrec tensor: ${flat.length} values do not fill shape ${fmt(s)} (${sizeOf(s)} elements)`,
     );
   }
+  if (!CTOR[dt]) throw new Error(`wgrec tensor: dtype '${dt}' is not one of f32, i32, u32`);
+  if (dt !== "f32" && !(flat instanceof CTOR[dt])) assertIntegers(flat, dt, s);
   const typed = flat instanceof CTOR[dt] ? flat as ArrayOf[D] : CTOR[dt].from(flat);
   if (dt === "f32" && checkingInput) assertFinite(typed as Float32Array, "tensor", s);
   const t = empty(s, dt, "tensor");
@@ -237,6 +363,22 @@ function assertFinite(a: Float32Array, op: string, shape: Shape): void {
       throw new Error(
         `wgrec ${op}: input of shape ${fmt(shape)} has a non-finite value (${a[i]}) at ` +
           `flat index ${i}; expected finite numbers`,
+      );
+    }
+  }
+}
+
+// i32/u32 from other numbers: refuse what a typed-array conversion would silently change
+// (fractions truncated, NaN to 0, out-of-range values wrapped).
+function assertIntegers(a: ArrayLike<number>, dt: "i32" | "u32", shape: Shape): void {
+  const [lo, hi] = dt === "i32" ? [-(2 ** 31), 2 ** 31 - 1] : [0, 2 ** 32 - 1];
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
+      throw new Error(
+        `wgrec tensor: ${dt} input of shape ${fmt(shape)} has ${
+          typeof v === "number" ? v : `${JSON.stringify(v)} (${typeof v})`
+        } at flat index ${i}; expected integers in [${lo}, ${hi}]`,
       );
     }
   }
@@ -300,51 +442,81 @@ function collect(x: unknown, out: Set<Tensor>): void {
   }
 }
 
+/** An open `tidy` scope: the tensors created while it was the innermost one. */
+interface Scope {
+  tensors: Set<Tensor>;
+  /** Set when a scope below it closed first: its set may hold that scope's tensors. */
+  interleaved: boolean;
+}
+
+const INTERLEAVED = "wgrec tidy: async scopes interleaved: a tidy(async …) ended while a tidy " +
+  "started after it was still open, so tensors each created may sit in the other's scope. " +
+  "Await each async tidy before starting the next (no Promise.all over async tidy calls).";
+
 /**
  * Runs `fn` in a scope: every tensor created inside and not returned or kept is disposed
  * at the end. Returned tensors move to the enclosing scope. An async `fn` keeps its scope
- * open until it settles: tensors that other code creates meanwhile land in it too, so do
- * not interleave async scopes.
+ * open until it settles: await it before starting another scope from other code. Async
+ * scopes that end out of order (interleaved, e.g. `Promise.all` over async `tidy` calls)
+ * are refused with an error, and neither scope disposes the other's tensors.
  */
 export function tidy<T extends TensorContainer>(fn: () => T): T;
 /** Async form of {@link tidy}. */
 export function tidy<T extends TensorContainer>(fn: () => Promise<T>): Promise<T>;
 export function tidy<T extends TensorContainer>(fn: () => T | Promise<T>): T | Promise<T> {
-  const scope = new Set<Tensor>();
+  const scope: Scope = { tensors: new Set(), interleaved: false };
   scopes.push(scope);
   let result: T | Promise<T>;
   try {
     result = fn();
   } catch (e) {
-    closeScope(scope, undefined);
+    closeScope(scope, undefined, true);
     throw e;
   }
   if (result instanceof Promise) {
     return result.then(
-      (r) => closeScope(scope, r),
+      (r) => closeScope(scope, r, false),
       (e) => {
-        closeScope(scope, undefined);
+        closeScope(scope, undefined, true);
         throw e;
       },
     );
   }
-  return closeScope(scope, result);
+  return closeScope(scope, result, false);
 }
 
-function closeScope<T>(scope: Set<Tensor>, result: T): T {
-  scopes.splice(scopes.lastIndexOf(scope), 1);
+function closeScope<T>(scope: Scope, result: T, failing: boolean): T {
+  const at = scopes.lastIndexOf(scope);
+  const outOfOrder = at !== scopes.length - 1;
+  scopes.splice(at, 1);
+  const parent = scopes[at - 1];
+  if (outOfOrder || scope.interleaved) {
+    // Scopes opened after this one may hold its tensors, and it may hold theirs: dispose
+    // nothing, hand everything to the enclosing scope and refuse.
+    for (let i = at; i < scopes.length; i++) scopes[i].interleaved = true;
+    if (parent) { for (const t of scope.tensors) parent.tensors.add(t); }
+    if (!failing) throw new Error(INTERLEAVED);
+    return result;
+  }
   const keepSet = new Set<Tensor>();
   collect(result, keepSet);
+  for (const t of keepSet) {
+    if (t.disposed && !failing) {
+      throw new Error(
+        `wgrec tidy: the scope returns ${t.describe()}, which was already disposed (by ` +
+          `dispose() or by another scope's end: were async tidy calls interleaved?)`,
+      );
+    }
+  }
   // Newest first, so the pool's LIFO free lists hand the same buffers to the same ops in the
   // next step (and the runtime's bind-group cache hits).
-  for (const t of [...scope].reverse()) if (!keepSet.has(t)) t.dispose();
-  const parent = scopes.at(-1);
-  if (parent) { for (const t of keepSet) if (!t.disposed) parent.add(t); }
+  for (const t of [...scope.tensors].reverse()) if (!keepSet.has(t)) t.dispose();
+  if (parent) { for (const t of keepSet) if (!t.disposed) parent.tensors.add(t); }
   return result;
 }
 
 /** Takes a tensor out of every scope: it lives until disposed. Returns it. */
 export function keep<T extends Tensor>(t: T): T {
-  for (const s of scopes) s.delete(t);
+  for (const s of scopes) s.tensors.delete(t);
   return t;
 }

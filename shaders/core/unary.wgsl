@@ -10,6 +10,15 @@ fn tanh_safe(x: f32) -> f32 {
   let e = exp(-2.0 * abs(x));
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
+// log(1 + e) for e in [0, 1], accurate in f32 where log(1.0 + e) is not: 1.0 + e rounds e
+// away below 2^-24 (softplus(-20) would read 0, not e^-20). A series below 0.1 (truncation
+// error < e^8/8), the plain form above (its rounding error is then < 1e-6 relative).
+fn log1p_unit(e: f32) -> f32 {
+  if (e < 0.1) {
+    return e * (1.0 - e * (0.5 - e * (0.33333334 - e * (0.25 - e * (0.2 - e * (0.16666667 - e * 0.14285715))))));
+  }
+  return log(1.0 + e);
+}
 fn sigmoid_safe(x: f32) -> f32 {
   let e = exp(-abs(x));
   return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
@@ -35,8 +44,8 @@ fn f(x: f32) -> f32 {
     case 9: { return x * x; }
     case 10: { return u.alpha * x + u.beta; }
     case 11: { return pow_real(x, u.alpha); }
-    case 12: { return min(x, 0.0) - log(1.0 + exp(-abs(x))); }
-    default: { return max(x, 0.0) + log(1.0 + exp(-abs(x))); }
+    case 12: { return min(x, 0.0) - log1p_unit(exp(-abs(x))); }
+    default: { return max(x, 0.0) + log1p_unit(exp(-abs(x))); }
   }
 }
 @compute @workgroup_size(WG_X)

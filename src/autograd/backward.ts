@@ -25,12 +25,27 @@ function topoOrder(root: Tensor): Tensor[] {
     }
     if (seen.has(t)) continue;
     seen.add(t);
+    if (t.disposed) refuseDisposed(t, root);
     stack.push([t, true]);
+    for (const s of t.node?.saved ?? []) if (s.disposed) refuseDisposed(s, root);
     for (const i of t.node?.inputs ?? []) {
       if (i.requiresGrad && !seen.has(i)) stack.push([i, false]);
     }
   }
   return order;
+}
+
+// A disposed tensor has lost its node (and its data): backward would treat it as a leaf and
+// give every parameter behind it no gradient. Refuse instead.
+function refuseDisposed(t: Tensor, root: Tensor): never {
+  const what = t === root ? "the loss" : "the graph of the loss";
+  const made = t.disposedNode ? `the output of '${t.disposedNode}'` : "a leaf";
+  throw new Error(
+    `wgrec backward: ${what} ${fmt(root.shape)} reaches ${t.describe()}, ${made}, which was ` +
+      `already disposed (a tidy scope ended or dispose() was called). Call backward inside the ` +
+      `tidy that computed the loss (return the loss value, not the graph), or keep() what ` +
+      `the graph needs until backward has run.`,
+  );
 }
 
 /**
@@ -44,6 +59,7 @@ export function backward(root: Tensor<"f32">, seed?: Tensor<"f32">): void {
   if (!seed && root.size !== 1) {
     throw new Error(`wgrec backward: root ${fmt(root.shape)} is not a scalar; pass a seed`);
   }
+  const order = topoOrder(root); // first: it refuses disposed tensors before any allocation
   noGrad(() => {
     // Reference counts of the gradients held here, so a gradient that a rule passes through
     // to several inputs (add, concat…) is freed exactly once, after its last use.
@@ -61,7 +77,6 @@ export function backward(root: Tensor<"f32">, seed?: Tensor<"f32">): void {
     const first = seed ?? ones(root.shape);
     grads.set(root, first);
     hold(first);
-    const order = topoOrder(root);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
       const g = grads.get(t);

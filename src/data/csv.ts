@@ -157,10 +157,10 @@ class CsvParser implements LineParser<CsvTable> {
 
 /** Parse delimited text. @throws DataFormatError naming the line for a wrong field count or bad quoting. */
 export function parseCsv(input: TextInput, options: CsvOptions = {}): CsvTable {
-  return runParser(new CsvParser(options), input);
+  return runParser(new CsvParser(options), input, options.source);
 }
 
 /** Parse delimited text from a (possibly async) stream of lines. */
 export function parseCsvStream(lines: LineStream, options: CsvOptions = {}): Promise<CsvTable> {
-  return runParserAsync(new CsvParser(options), lines);
+  return runParserAsync(new CsvParser(options), lines, options.source);
 }

@@ -98,7 +98,17 @@ async function readFeat(
       }`,
     );
   }
-  return { data: a.data as Float32Array, dim: a.shape[1], rows: a.shape[0] };
+  const data = a.data as Float32Array;
+  const dim = a.shape[1];
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new Error(
+        `${path}: value ${data[i]} at row ${Math.floor(i / dim)}, column ${i % dim} is not ` +
+          `finite; item features must be finite numbers`,
+      );
+    }
+  }
+  return { data, dim, rows: a.shape[0] };
 }
 
 /**
@@ -125,6 +135,7 @@ export async function loadMMRec(
     source: String(p),
     fields,
     numItems: rows,
+    numItemsFrom: rows === undefined ? undefined : String(imageFeat ? img : txt),
   });
   if (imageFeat) checkFeatureRows(inter.interactions, imageFeat.rows, String(img));
   if (textFeat) checkFeatureRows(inter.interactions, textFeat.rows, String(txt));

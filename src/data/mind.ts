@@ -105,7 +105,7 @@ class NewsParser implements LineParser<MindNews> {
 
 /** Parse MIND `news.tsv`. @throws DataFormatError naming the line for malformed input. */
 export function parseMindNews(input: TextInput, options: MindOptions = {}): MindNews {
-  return runParser(new NewsParser(options), input);
+  return runParser(new NewsParser(options), input, options.source);
 }
 
 /** Parse MIND `news.tsv` from a (possibly async) stream of lines. */
@@ -113,7 +113,7 @@ export function parseMindNewsStream(
   lines: LineStream,
   options: MindOptions = {},
 ): Promise<MindNews> {
-  return runParserAsync(new NewsParser(options), lines);
+  return runParserAsync(new NewsParser(options), lines, options.source);
 }
 
 /** Parsed `behaviors.tsv`: one row per impression. */
@@ -262,7 +262,7 @@ export function parseMindBehaviors(
   input: TextInput,
   options: MindBehaviorOptions = {},
 ): MindBehaviors {
-  return runParser(new BehaviorParser(options), input);
+  return runParser(new BehaviorParser(options), input, options.source);
 }
 
 /** Parse MIND `behaviors.tsv` from a (possibly async) stream of lines. */
@@ -270,5 +270,5 @@ export function parseMindBehaviorsStream(
   lines: LineStream,
   options: MindBehaviorOptions = {},
 ): Promise<MindBehaviors> {
-  return runParserAsync(new BehaviorParser(options), lines);
+  return runParserAsync(new BehaviorParser(options), lines, options.source);
 }

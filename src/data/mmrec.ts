@@ -44,6 +44,8 @@ export interface MMRecOptions {
   numUsers?: number;
   /** Number of items (e.g. the feature rows); ids must be below it. Default max id + 1. */
   numItems?: number;
+  /** What set `numItems` (a feature file), named when an item id is not below it. */
+  numItemsFrom?: string;
 }
 
 /** A parsed MMRec `.inter` file. */
@@ -91,7 +93,7 @@ class MMRecParser implements LineParser<MMRecInter> {
             1,
             `header lacks '${names[k]}' (expected tab-separated ${
               Object.values(names).join(" ")
-            }, found '${line}')`,
+            }, found '${line.length > 120 ? line.slice(0, 120) + "…" : line}')`,
           );
         }
       }
@@ -138,7 +140,10 @@ class MMRecParser implements LineParser<MMRecInter> {
       throw new DataFormatError(
         this.#source,
         no,
-        `itemID ${it} is not below the item count ${this.#o.numItems}`,
+        `itemID ${it} is not below the item count ${this.#o.numItems}` +
+          (this.#o.numItemsFrom
+            ? ` (the rows of ${this.#o.numItemsFrom}: the feature file has fewer rows than items)`
+            : ""),
       );
     }
     this.#users.push(u);
@@ -172,6 +177,9 @@ class MMRecParser implements LineParser<MMRecInter> {
     if (this.#width === 0) {
       throw new DataFormatError(this.#source, 0, "empty file (expected a header line)");
     }
+    if (this.#users.length === 0) {
+      throw new DataFormatError(this.#source, 0, "no interactions (the file has only its header)");
+    }
     const users = Int32Array.from(this.#users);
     const items = Int32Array.from(this.#items);
     let maxU = -1;
@@ -195,7 +203,7 @@ class MMRecParser implements LineParser<MMRecInter> {
 
 /** Parse an MMRec `.inter` file. @throws DataFormatError naming the line for malformed input. */
 export function parseMMRecInter(input: TextInput, options: MMRecOptions = {}): MMRecInter {
-  return runParser(new MMRecParser(options), input);
+  return runParser(new MMRecParser(options), input, options.source);
 }
 
 /** Parse an MMRec `.inter` file from a (possibly async) stream of lines. */
@@ -203,7 +211,7 @@ export function parseMMRecInterStream(
   lines: LineStream,
   options: MMRecOptions = {},
 ): Promise<MMRecInter> {
-  return runParserAsync(new MMRecParser(options), lines);
+  return runParserAsync(new MMRecParser(options), lines, options.source);
 }
 
 /**

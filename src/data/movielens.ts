@@ -69,6 +69,9 @@ class MovieLensParser implements LineParser<Dataset> {
   }
 
   finish(): Dataset {
+    if (this.#u.length === 0) {
+      throw new DataFormatError(this.#source, 0, "no ratings (empty file)");
+    }
     return {
       interactions: {
         users: Int32Array.from(this.#u),
@@ -89,7 +92,7 @@ class MovieLensParser implements LineParser<Dataset> {
  * of first appearance. @throws DataFormatError naming the line for malformed input.
  */
 export function parseMovieLensRatings(input: TextInput, options: MovieLensOptions = {}): Dataset {
-  return runParser(new MovieLensParser(options), input);
+  return runParser(new MovieLensParser(options), input, options.source);
 }
 
 /** Parse MovieLens ratings from a (possibly async) stream of lines. */
@@ -97,5 +100,5 @@ export function parseMovieLensRatingsStream(
   lines: LineStream,
   options: MovieLensOptions = {},
 ): Promise<Dataset> {
-  return runParserAsync(new MovieLensParser(options), lines);
+  return runParserAsync(new MovieLensParser(options), lines, options.source);
 }

@@ -161,7 +161,7 @@ class AtomicParser implements LineParser<AtomicTable> {
 
 /** Parse a RecBole atomic file from text, bytes or lines. @throws DataFormatError */
 export function parseAtomic(input: TextInput, options: AtomicOptions = {}): AtomicTable {
-  return runParser(new AtomicParser(options), input);
+  return runParser(new AtomicParser(options), input, options.source);
 }
 
 /** Parse a RecBole atomic file from a (possibly async) stream of lines. @throws DataFormatError */
@@ -169,7 +169,7 @@ export function parseAtomicStream(
   lines: LineStream,
   options: AtomicOptions = {},
 ): Promise<AtomicTable> {
-  return runParserAsync(new AtomicParser(options), lines);
+  return runParserAsync(new AtomicParser(options), lines, options.source);
 }
 
 function column<T extends AtomicType>(
@@ -226,6 +226,9 @@ export function atomicInteractions(
   const userIds = options.userIds ?? new IdMap();
   const itemIds = options.itemIds ?? new IdMap();
   const n = table.numRows;
+  if (n === 0) {
+    throw new DataFormatError(table.source, 0, "no interactions (the file has only its header)");
+  }
   const x: Interactions = {
     users: new Int32Array(n),
     items: new Int32Array(n),

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { DataFormatError } from "./types.ts";
+
 /** Text given to a parser: a string, UTF-8 bytes, or an iterable of lines. */
 export type TextInput = string | Uint8Array | Iterable<string>;
 
@@ -40,17 +42,41 @@ function linesOf(input: TextInput): Iterable<string> {
   return input;
 }
 
-/** Run a {@link LineParser} over a whole input. */
-export function runParser<T>(parser: LineParser<T>, input: TextInput): T {
+// A carriage return left inside a line: the file breaks lines with CR alone (classic Mac), so
+// the whole file would read as one line. Say so instead of parsing it as data.
+function checkLine(line: string, no: number, source: string): void {
+  const cr = line.indexOf("\r");
+  if (cr >= 0) {
+    throw new DataFormatError(
+      source,
+      no,
+      `carriage return (CR) inside the line at column ${cr + 1}: the file seems to use ` +
+        `CR-only line breaks; convert it to LF (or CRLF) line endings`,
+    );
+  }
+}
+
+/** Run a {@link LineParser} over a whole input (`source` names it in errors). */
+export function runParser<T>(parser: LineParser<T>, input: TextInput, source = "<input>"): T {
   let no = 0;
-  for (const line of linesOf(input)) parser.push(line, ++no);
+  for (const line of linesOf(input)) {
+    checkLine(line, ++no, source);
+    parser.push(line, no);
+  }
   return parser.finish();
 }
 
 /** Run a {@link LineParser} over a (possibly async) stream of lines. */
-export async function runParserAsync<T>(parser: LineParser<T>, lines: LineStream): Promise<T> {
+export async function runParserAsync<T>(
+  parser: LineParser<T>,
+  lines: LineStream,
+  source = "<input>",
+): Promise<T> {
   let no = 0;
-  for await (const line of lines) parser.push(line, ++no);
+  for await (const line of lines) {
+    checkLine(line, ++no, source);
+    parser.push(line, no);
+  }
   return parser.finish();
 }
 

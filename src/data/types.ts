@@ -123,9 +123,15 @@ export class DataFormatError extends Error {
   /** 1-based line number (0 when not tied to a line). */
   readonly line: number;
 
-  /** Build the error; the message becomes `source:line: detail`. */
+  /**
+   * Build the error; the message becomes `source:line: detail`, with a detail quoting a very
+   * long line (a file with no recognised line breaks) cut to its first 300 characters.
+   */
   constructor(source: string, line: number, detail: string) {
-    super(line > 0 ? `${source}:${line}: ${detail}` : `${source}: ${detail}`);
+    const d = detail.length > 300
+      ? `${detail.slice(0, 300)}… (${detail.length - 300} more characters)`
+      : detail;
+    super(line > 0 ? `${source}:${line}: ${d}` : `${source}: ${d}`);
     this.name = "DataFormatError";
     this.source = source;
     this.line = line;

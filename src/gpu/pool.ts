@@ -57,13 +57,14 @@ export class BufferPool {
 
   /** A buffer of at least `bytes` bytes (contents undefined). */
   acquire(bytes: number, op = "alloc"): PooledBuffer {
-    const size = bucketSize(bytes);
-    if (size > this.maxBinding) {
+    if (bytes > this.maxBinding) {
       throw new Error(
-        `wgrec ${op}: a tensor of ${bytes} bytes exceeds this device's storage binding limit ` +
-          `(${this.maxBinding} bytes); split the table into parts below the limit.`,
+        `wgrec ${op}: a buffer of ${bytes} bytes exceeds this device's storage binding limit ` +
+          `(${this.maxBinding} bytes)`,
       );
     }
+    // Near the limit the bucket may round past it: take the limit itself (4-byte aligned).
+    const size = Math.min(bucketSize(bytes), Math.floor(this.maxBinding / 4) * 4);
     const list = this.#free.get(size);
     let b = list?.pop();
     if (b) {

@@ -116,6 +116,9 @@ export class Runtime {
   profiler: Profiler | null = null;
   #flags: PooledBuffer | null = null;
   #watched: string[] = [];
+  // The first flagged op of the full flag windows read back so far (null: none); see `watch`.
+  #windows: Promise<{ label: string; at: number } | null> | null = null;
+  #checkedBefore = 0;
 
   /** Use {@link Runtime.create}. */
   private constructor(readonly gpu: AcquiredDevice) {
@@ -353,11 +356,12 @@ export class Runtime {
    * the op that wrote them. {@link checkNumericsNow} reports the first flagged label.
    */
   watch(b: PooledBuffer, n: number, label: string): void {
-    if (!this.checkNumerics || n === 0 || this.#watched.length >= MAX_WATCHED) return;
+    if (!this.checkNumerics || n === 0) return;
     if (!this.#flags) {
       this.#flags = this.pool.acquire(MAX_WATCHED * 4, "checkNumerics");
       this.clear(this.#flags, MAX_WATCHED * 4);
     }
+    if (this.#watched.length >= MAX_WATCHED) this.#rotateWatch();
     const slot = this.#watched.length;
     this.#watched.push(label);
     this.dispatch(checkFinite, {
@@ -367,19 +371,49 @@ export class Runtime {
     });
   }
 
+  /**
+   * The flag window is full: start reading it back (the copy is ordered before the clear that
+   * follows), examine it when the read lands, and reuse the buffer. The host keeps at most the
+   * windows whose reads are still in flight, so the watch never stops and stays bounded.
+   */
+  #rotateWatch(): void {
+    const labels = this.#watched.splice(0);
+    const offset = this.#checkedBefore;
+    this.#checkedBefore += labels.length;
+    const read = this.readBuffers([{ buffer: this.#flags!, bytes: labels.length * 4 }]);
+    this.clear(this.#flags!, labels.length * 4);
+    const window = read.then(
+      ([buf]) => {
+        const first = new Uint32Array(buf).findIndex((x) => x !== 0);
+        return first < 0 ? null : { label: labels[first], at: offset + first };
+      },
+      (e) => ({ label: `? (reading the flags failed: ${e?.message ?? e})`, at: offset }),
+    );
+    // One chain, so resolved windows are released: earlier windows win.
+    const prev = this.#windows;
+    this.#windows = prev ? prev.then(async (p) => p ?? await window) : window;
+  }
+
   /** Reads the numerics flags; throws naming the first op that produced NaN/Inf. */
   async checkNumericsNow(): Promise<void> {
+    const windows = this.#windows;
+    this.#windows = null;
     const labels = this.#watched.splice(0);
-    if (!this.#flags || labels.length === 0) return;
-    const flags = this.#flags;
-    const [buf] = await this.readBuffers([{ buffer: flags, bytes: labels.length * 4 }]);
-    this.clear(flags, labels.length * 4);
-    const f = new Uint32Array(buf);
-    const first = f.findIndex((x) => x !== 0);
-    if (first >= 0) {
+    const offset = this.#checkedBefore;
+    const total = offset + labels.length;
+    this.#checkedBefore = 0;
+    let bad = windows ? await windows : null;
+    if (this.#flags && labels.length > 0) {
+      const flags = this.#flags;
+      const [buf] = await this.readBuffers([{ buffer: flags, bytes: labels.length * 4 }]);
+      this.clear(flags, labels.length * 4);
+      const first = new Uint32Array(buf).findIndex((x) => x !== 0);
+      if (first >= 0) bad ??= { label: labels[first], at: offset + first };
+    }
+    if (bad) {
       throw new Error(
-        `wgrec numerics: op ${labels[first]} produced a NaN or Inf (first of ${labels.length} ` +
-          `ops checked since the last check)`,
+        `wgrec numerics: op ${bad.label} produced a NaN or Inf (op ${bad.at + 1} of ${total} ` +
+          `checked since the last check)`,
       );
     }
   }

@@ -10,7 +10,7 @@ import {
   type SafetensorsFile,
   type SafetensorsTensor,
 } from "../io/safetensors.ts";
-import { fmt, readAll, type Tensor, tensor, tidy } from "../tensor.ts";
+import { fmt, keep, readAll, type Tensor, tensor } from "../tensor.ts";
 import type { Module } from "./module.ts";
 import type { Optimizer } from "./optim.ts";
 
@@ -57,7 +57,9 @@ export interface LoadOptions {
 
 /**
  * Loads parameters into a module from safetensors bytes (or a decoded file). Shapes must
- * match; with `strict`, the names must match exactly.
+ * match; with `strict`, the names must match exactly. Atomic: every name, shape, dtype and
+ * value is checked (and uploaded) before the first parameter is written, so a bad file leaves
+ * the module as it was.
  */
 export function loadModule(
   m: Module,
@@ -65,6 +67,22 @@ export function loadModule(
   opts: LoadOptions = {},
 ): void {
   const f = file instanceof Uint8Array ? decodeSafetensors(file) : file;
+  const staged = stageModule(m, f, opts, "loadModule");
+  try {
+    for (const [n, t] of staged) m.setParameter(n, t);
+  } finally {
+    for (const [, t] of staged) t.dispose();
+  }
+}
+
+// Validates a file against a module and uploads its values into new tensors (kept out of any
+// scope; the caller disposes them). Nothing of the module is touched.
+function stageModule(
+  m: Module,
+  f: SafetensorsFile,
+  opts: LoadOptions,
+  op: string,
+): [string, Tensor<"f32">][] {
   const prefix = opts.prefix ?? "";
   const stored = new Map(
     Object.entries(f.tensors)
@@ -78,24 +96,45 @@ export function loadModule(
     const extra = [...stored.keys()].filter((n) => !ours.has(n));
     if (missing.length || extra.length) {
       throw new Error(
-        `wgrec loadModule: names differ (missing: [${missing.join(", ")}], unexpected: ` +
-          `[${extra.join(", ")}])`,
+        `wgrec ${op}: names differ (missing: [${missing.join(", ")}], unexpected: ` +
+          `[${extra.join(", ")}]); nothing was loaded`,
       );
     }
   }
-  tidy(() => {
-    for (const [n, p] of named) {
-      const t = stored.get(n);
-      if (!t) continue;
-      if (t.shape.join() !== p.shape.join()) {
-        throw new Error(
-          `wgrec loadModule: '${n}' is stored as [${t.shape.join(", ")}], the module has ` +
-            `${fmt(p.shape)}`,
-        );
-      }
-      m.setParameter(n, tensor(asF32(n, t), p.shape));
+  const values: [string, Float32Array, readonly number[]][] = [];
+  for (const [n, p] of named) {
+    const t = stored.get(n);
+    if (!t) continue;
+    if (t.shape.join() !== p.shape.join()) {
+      throw new Error(
+        `wgrec ${op}: '${prefix}${n}' is stored as [${t.shape.join(", ")}], the module has ` +
+          `${fmt(p.shape)}; nothing was loaded`,
+      );
     }
-  });
+    values.push([n, asF32(prefix + n, t), p.shape]);
+  }
+  return stage(values, op);
+}
+
+// Uploads host values as kept tensors; on any failure (a non-finite value…) frees those made.
+function stage(
+  values: [string, Float32Array, readonly number[]][],
+  op: string,
+): [string, Tensor<"f32">][] {
+  const out: [string, Tensor<"f32">][] = [];
+  try {
+    for (const [n, v, shape] of values) {
+      try {
+        out.push([n, keep(tensor(v, shape))]);
+      } catch (e) {
+        throw new Error(`wgrec ${op}: '${n}': ${(e as Error).message}; nothing was loaded`);
+      }
+    }
+  } catch (e) {
+    for (const [, t] of out) t.dispose();
+    throw e;
+  }
+  return out;
 }
 
 /**
@@ -120,7 +159,10 @@ export async function saveCheckpoint(
   });
 }
 
-/** Restores a checkpoint made by {@link saveCheckpoint}; returns its `extra`. */
+/**
+ * Restores a checkpoint made by {@link saveCheckpoint}; returns its `extra`. Atomic: the
+ * parameters, optimizer state and metadata are all checked before anything is written.
+ */
 export function loadCheckpoint(
   m: Module,
   opt: Optimizer,
@@ -130,12 +172,56 @@ export function loadCheckpoint(
   if (f.metadata.format !== "wgrec-checkpoint") {
     throw new Error("wgrec loadCheckpoint: not a wgrec checkpoint (no format metadata)");
   }
-  loadModule(m, f, { prefix: "model." });
-  const state = new Map<string, Tensor<"f32">>();
-  for (const [n, t] of Object.entries(f.tensors)) {
-    if (n.startsWith("optim.")) state.set(n.slice(6), tensor(asF32(n, t), t.shape));
+  const counters = parseMeta(f, "counters");
+  const extra = parseMeta(f, "extra");
+  const lr = Number(f.metadata.lr);
+  if (!Array.isArray(counters) || !counters.every((c) => Number.isFinite(c))) {
+    throw new Error(`wgrec loadCheckpoint: metadata 'counters' is not a list of numbers`);
   }
-  opt.loadState(state, JSON.parse(f.metadata.counters));
-  opt.lr = Number(f.metadata.lr);
-  return JSON.parse(f.metadata.extra);
+  if (!Number.isFinite(lr) || !extra || typeof extra !== "object") {
+    throw new Error(
+      `wgrec loadCheckpoint: metadata 'lr' or 'extra' is invalid; nothing was loaded`,
+    );
+  }
+  // Optimizer slots are named `<slot>.<parameter index>` and shaped like that parameter.
+  const optim: [string, Float32Array, readonly number[]][] = [];
+  for (const [n, t] of Object.entries(f.tensors)) {
+    if (!n.startsWith("optim.")) continue;
+    const i = Number(n.slice(n.lastIndexOf(".") + 1));
+    const p = opt.params[i];
+    if (!p || t.shape.join() !== p.shape.join()) {
+      throw new Error(
+        `wgrec loadCheckpoint: '${n}' is stored as [${t.shape.join(", ")}], but the optimizer ` +
+          `has ${p ? `parameter ${i} of shape ${fmt(p.shape)}` : `no parameter ${i}`}; ` +
+          `nothing was loaded`,
+      );
+    }
+    optim.push([n.slice(6), asF32(n, t), p.shape]);
+  }
+  const params = stageModule(m, f, { prefix: "model." }, "loadCheckpoint");
+  let state: [string, Tensor<"f32">][];
+  try {
+    state = stage(optim, "loadCheckpoint");
+  } catch (e) {
+    for (const [, t] of params) t.dispose();
+    throw e;
+  }
+  try {
+    for (const [n, t] of params) m.setParameter(n, t);
+  } finally {
+    for (const [, t] of params) t.dispose();
+  }
+  opt.loadState(new Map(state), counters);
+  const taken = new Set(opt.state().values());
+  for (const [, t] of state) if (!taken.has(t)) t.dispose();
+  opt.lr = lr;
+  return extra as Record<string, unknown>;
+}
+
+function parseMeta(f: SafetensorsFile, key: string): unknown {
+  try {
+    return JSON.parse(f.metadata[key]);
+  } catch {
+    throw new Error(`wgrec loadCheckpoint: metadata '${key}' is missing or not JSON`);
+  }
 }

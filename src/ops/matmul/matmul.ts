@@ -15,7 +15,7 @@ import {
   recording,
   type RuleTable,
 } from "../../autograd/tape.ts";
-import { fmt, runtime, type Shape, type Tensor } from "../../tensor.ts";
+import { fmt, runtime, type Shape, sizeOf, type Tensor } from "../../tensor.ts";
 import { expectDtype, launch, output } from "../common.ts";
 import { gelu, unaryGrad } from "../core/elementwise.ts";
 import { sum, sumTo } from "../core/reduce.ts";
@@ -201,6 +201,12 @@ function runRegblock(g: Gemm, out: Shape, rm: number, rn: number): Tensor<"f32">
   const n4 = Math.ceil(p.n / 4);
   // C rows are vec4s: when N % 4 != 0 the kernel writes rows padded to 4·n4, cropped below.
   const padded = n4 * 4 !== p.n;
+  const rt = runtime();
+  if (padded && (sizeOf(out) / p.n) * n4 * 16 > rt.pool.maxBinding) {
+    // The padded temporary would not fit one binding though the output does: the tiled
+    // kernel writes the exact shape.
+    return runTiled(g, out, 1);
+  }
   const c = output("matmul", padded ? [...out.slice(0, -1), n4 * 4] : out, "f32");
   const nbn = Math.ceil(n4 / rn);
   const blocks = Math.ceil(p.m / (4 * rm)) * nbn;
@@ -241,9 +247,13 @@ function runRegblock(g: Gemm, out: Shape, rm: number, rn: number): Tensor<"f32">
       BIAS: g.bias !== null,
       ACT: ACT_CODE[g.act],
     },
-  }, c);
+  }, padded ? undefined : c);
   if (!padded) return c;
+  // Numerics mode: the label gives the real output shape. The pad columns repeat column N − 1
+  // (the kernel clamps B's column), so they flag nothing the real ones do not.
+  if (rt.checkNumerics) rt.watch(c.buffer, c.size, `'matmul' (output ${fmt(out)})`);
   const cropped = noGrad(() => slice(c, out.map(() => 0), out));
+  cropped.op = "matmul";
   c.dispose();
   return cropped;
 }

@@ -9,15 +9,17 @@
  * - {@link fullRankTopK} / {@link fullRankTopKDot}: full-ranking evaluation over all items
  *   with each user's training items masked, users in chunks, one readback per chunk.
  *
- * Order: larger score first, ties to the lower column index (deterministic). NaN scores are
- * skipped — masked and excluded entries are NaN — and rows with fewer than k remaining
- * entries are padded with value −Inf and index −1.
+ * Order: larger score first, ties to the lower column index (deterministic). In `topk` and
+ * `tiledTopK` NaN scores are skipped — masked and excluded entries are NaN — and rows with
+ * fewer than k remaining entries are padded with value −Inf and index −1. Full ranking
+ * refuses NaN or ±Inf scores: it names the op that made them in numerics-check mode, else
+ * says "non-finite scores".
  * @module
  */
 
 import { kernel } from "../../gpu/kernel.ts";
 import { noGrad } from "../../autograd/tape.ts";
-import { fmt, runtime, type Tensor, tensor, tidy } from "../../tensor.ts";
+import { fmt, runtime, type Tensor, tensor, tidy, zeros } from "../../tensor.ts";
 import { expectDtype, launch, output } from "../common.ts";
 import { gather } from "../sparse/gather.ts";
 import { matmul } from "../matmul/matmul.ts";
@@ -41,6 +43,15 @@ const maskK = kernel({
   bindings: { scores: "f32 rw", ptr: "i32", items: "i32", users: "i32" },
   uniforms: { rows: "u32", len: "u32" },
   workgroupSize: [64],
+});
+
+// Full ranking: flags a score chunk holding NaN or ±Inf before the mask writes its NaNs (a
+// NaN score would otherwise read as "masked" and vanish from every list).
+const finiteK = kernel({
+  name: "check_finite",
+  bindings: { x: "f32", flags: "atomic<u32> rw" },
+  uniforms: { n: "u32", slot: "u32" },
+  workgroupSize: [256],
 });
 
 function checkK(op: string, k: number): number {
@@ -216,6 +227,21 @@ export interface FullRankOptions {
   exclude?: ExcludeCsr;
   /** Users per chunk (default: ⌊2^24 / numItems⌋, at least 1). */
   chunk?: number;
+  /** Name used in error messages (default `fullRankTopK`; `recommend`, `evaluate`…). */
+  op?: string;
+}
+
+// A chunk's scores held NaN or ±Inf. In numerics-check mode the watch names the op that made
+// them (its check covers the scoring ops recorded so far); otherwise say what is wrong.
+async function nonFinite(op: string, users: Int32Array): Promise<never> {
+  const rt = runtime();
+  if (rt.checkNumerics) await rt.checkNumericsNow();
+  const shown = Array.from(users.subarray(0, 5)).join(", ") + (users.length > 5 ? ", …" : "");
+  throw new Error(
+    `wgrec ${op}: non-finite scores (NaN or Inf) for users [${shown}]; ranking them would ` +
+      `silently drop items. The model's weights or inputs are probably non-finite: run with ` +
+      `init({ checkNumerics: true }) to name the op that made them.`,
+  );
 }
 
 function validateExclude(ex: ExcludeCsr, numItems: number, maxUser: number): void {
@@ -261,7 +287,8 @@ export async function fullRankTopK(
   k: number,
   opts: FullRankOptions,
 ): Promise<Int32Array[]> {
-  checkK("fullRankTopK", k);
+  const op = opts.op ?? "fullRankTopK";
+  checkK(op, k);
   const numItems = opts.numItems;
   const users = Int32Array.from(
     opts.users ?? Array.from({ length: opts.numUsers ?? 0 }, (_, i) => i),
@@ -283,9 +310,11 @@ export async function fullRankTopK(
   const out: Int32Array[] = [];
   let pending: Promise<ArrayBuffer[]> | null = null;
   let pendingRows = 0;
+  let pendingIds = new Int32Array(0);
   const drain = async () => {
     if (!pending) return;
-    const [buf] = await pending;
+    const [buf, flag] = await pending;
+    if (new Uint32Array(flag)[0] !== 0) await nonFinite(op, pendingIds);
     const all = new Int32Array(buf);
     for (let r = 0; r < pendingRows; r++) {
       const row = all.subarray(r * k, (r + 1) * k);
@@ -298,7 +327,7 @@ export async function fullRankTopK(
     for (let u0 = 0; u0 < users.length; u0 += chunk) {
       const ids = users.subarray(u0, Math.min(users.length, u0 + chunk));
       const nr = ids.length;
-      const indices = noGrad(() =>
+      const [indices, flag] = noGrad(() =>
         tidy(() => {
           const ut = tensor(ids, [nr], "i32");
           const s = score(ut, ids);
@@ -308,6 +337,12 @@ export async function fullRankTopK(
                 `[${nr}, ${numItems}]`,
             );
           }
+          const flag = zeros([1], "u32");
+          launch(op, finiteK, {
+            buffers: { x: s.buffer, flags: flag.buffer },
+            uniforms: { n: nr * numItems, slot: 0 },
+            workgroups: [Math.ceil((nr * numItems) / 256)],
+          });
           if (ex) {
             launch("fullRankTopK", maskK, {
               buffers: {
@@ -323,15 +358,20 @@ export async function fullRankTopK(
           const values = output("fullRankTopK", [nr, k], "f32");
           const idx = output("fullRankTopK", [nr, k], "i32");
           topkInto("fullRankTopK", s, nr, numItems, k, values, idx);
-          return idx;
+          return [idx, flag];
         })
       );
       // Start this chunk's readback, then finish the previous one while the GPU works.
-      const next = rt.readBuffers([{ buffer: indices.buffer, bytes: nr * k * 4 }]);
+      const next = rt.readBuffers([
+        { buffer: indices.buffer, bytes: nr * k * 4 },
+        { buffer: flag.buffer, bytes: 4 },
+      ]);
       indices.dispose();
+      flag.dispose();
       await drain();
       pending = next;
       pendingRows = nr;
+      pendingIds = ids;
     }
     await drain();
   } finally {
