@@ -4,7 +4,8 @@
  * - `dist/wgrec.js` and `dist/wgrec.min.js` (ES modules, platform browser, linked source maps):
  *   the library as `examples/browser/entry.ts` exports it — all of `mod.ts` plus the
  *   browser-safe parts of `src/data`, `src/metrics` and `src/io` (not the `Deno.*` file
- *   helpers). The WGSL sources come along inside `shaders/sources.ts`.
+ *   helpers). The WGSL sources come along as the strings of `shaders/<family>/wgsl.ts` that the
+ *   library's kernel specs import.
  * - `examples/browser/dist/main.js` and `kernels.js`: the demo page's and the kernel-check
  *   page's scripts. They import the library from `../../../dist/wgrec.js` (kept external, so
  *   the page runs the bundle itself) and carry their own dependencies (`wgpu-matrix`).
@@ -16,8 +17,13 @@
  * `globalThis.Deno` (which is `undefined` in a browser, not a ReferenceError) is accepted only
  * in the files of {@link GUARDED_DENO}, each with its reason, and reported.
  *
- * Sizes (raw and gzip -9) are printed and, from the command line, written to
- * `bench/results/bundle.md` and `bundle.json`.
+ * - An app that imports only the core and one model family ({@link APP}: `init`, `tensor` and
+ *   LightGCN), minified: its size and how many of the repository's WGSL files it embeds. With
+ *   `--app-before DIR` the same app is built against another checkout (e.g. `git worktree add
+ *   /tmp/before 896c767`, where the names were flat in mod.ts) for the comparison.
+ *
+ * Sizes (raw and gzip -9) are printed. `--write` records them in `bench/results/bundle.md` and
+ * `bundle.json`, and only rewrites those files when a number changed.
  * @module
  */
 
@@ -73,6 +79,33 @@ export interface BundleReport {
   denoUses: DenoUse[];
   /** Source modules in the library bundle. */
   modules: number;
+  /** The one-family app, built against this checkout (and another, when asked). */
+  app: AppBundle[];
+}
+
+/** The app of the one-family measurement, for a checkout with per-family entries… */
+export const APP = 'import { init, tensor } from "./mod.ts";\n' +
+  'import { LightGCN } from "./src/models/lightgcn/mod.ts";\n' +
+  "export { init, LightGCN, tensor };\n";
+/** …and for one from before them, where every name was exported flat by mod.ts. */
+export const APP_FLAT = 'export { init, LightGCN, tensor } from "./mod.ts";\n';
+
+/** One build of the app. */
+export interface AppBundle {
+  /** What was measured (`this checkout` or the label given). */
+  label: string;
+  /** The checkout's commit (short), with `+` when its tree had uncommitted changes. */
+  commit: string;
+  /** Minified bytes. */
+  bytes: number;
+  /** Minified bytes after gzip -9. */
+  gzip: number;
+  /** Source modules bundled. */
+  modules: number;
+  /** WGSL files of the checkout whose text is in the bundle. */
+  kernels: number;
+  /** WGSL files in the checkout. */
+  kernelsTotal: number;
 }
 
 const COMMON: esbuild.BuildOptions = {
@@ -87,9 +120,9 @@ const COMMON: esbuild.BuildOptions = {
 };
 
 /** Builds everything; throws on a build error or a reachable `Deno` use. */
-export async function build(opts: { record?: boolean; quiet?: boolean } = {}): Promise<
-  BundleReport
-> {
+export async function build(
+  opts: { record?: boolean; quiet?: boolean; appBefore?: string } = {},
+): Promise<BundleReport> {
   const log = opts.quiet ? () => {} : console.log;
   const denoUses = await findDenoUses();
   const bad = denoUses.filter((u) => !u.allowed);
@@ -143,21 +176,92 @@ export async function build(opts: { record?: boolean; quiet?: boolean } = {}): P
     const data = await Deno.readFile(join(ROOT, path));
     files.push({ path, bytes: data.length, gzip: gzipSync(data, { level: 9 }).length });
   }
+  const app = [await measureApp(ROOT, "this checkout")];
+  if (opts.appBefore) app.unshift(await measureApp(opts.appBefore, opts.appBefore));
   const report: BundleReport = {
     esbuild: esbuild.version,
     files,
     denoUses,
     modules: Object.keys(lib.metafile!.inputs).length,
+    app,
   };
   log(`esbuild ${esbuild.version}: ${report.modules} modules`);
   for (const f of files) {
     log(`  ${f.path.padEnd(34)} ${kb(f.bytes).padStart(9)}   gzip ${kb(f.gzip).padStart(8)}`);
+  }
+  for (const a of app) {
+    log(
+      `  app (core + LightGCN) at ${a.commit.padEnd(9)} ${kb(a.bytes).padStart(9)}   gzip ` +
+        `${kb(a.gzip).padStart(8)}   ${a.kernels}/${a.kernelsTotal} WGSL files (${a.label})`,
+    );
   }
   for (const u of denoUses) {
     log(`  note: ${u.source}:${u.line} reads globalThis.Deno (${GUARDED_DENO[u.source]})`);
   }
   if (opts.record) await record(report);
   return report;
+}
+
+/** Builds {@link APP} (or {@link APP_FLAT}) against the checkout at `root`, minified. */
+export async function measureApp(root: string, label: string): Promise<AppBundle> {
+  const perFamily = await exists(join(root, "src/models/lightgcn/mod.ts"));
+  const r = await esbuild.build({
+    ...COMMON,
+    stdin: { contents: perFamily ? APP : APP_FLAT, resolveDir: root, sourcefile: "app.ts" },
+    loader: { ".ts": "ts" },
+    sourcemap: false,
+    minify: true,
+    write: false,
+    metafile: true,
+    plugins: [npmSpecifiers()],
+  });
+  const js = r.outputFiles[0].contents;
+  const text = new TextDecoder().decode(js);
+  const wgsl = await wgslFiles(join(root, "shaders"));
+  const kernels = probes(wgsl).filter((line) => text.includes(line)).length;
+  const git = (...args: string[]) =>
+    new Deno.Command("git", { args: ["-C", root, ...args] }).output().then((o) =>
+      new TextDecoder().decode(o.stdout).trim()
+    );
+  const dirty = (await git("status", "--porcelain", "--untracked-files=no")) !== "";
+  return {
+    label,
+    commit: (await git("rev-parse", "--short", "HEAD")) + (dirty ? "+" : ""),
+    bytes: js.length,
+    gzip: gzipSync(js, { level: 9 }).length,
+    modules: Object.keys(r.metafile!.inputs).length,
+    kernels,
+    kernelsTotal: wgsl.length,
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+/** The texts of every `.wgsl` file under `dir`. */
+async function wgslFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isDirectory) out.push(...await wgslFiles(join(dir, e.name)));
+    else if (e.name.endsWith(".wgsl")) out.push(await Deno.readTextFile(join(dir, e.name)));
+  }
+  return out;
+}
+
+/**
+ * One line per WGSL file that any embedding keeps verbatim (a JSON string or a template
+ * literal): its longest line that has no quotes, backslashes, backticks or `${` and that no
+ * other file has (a file without one counts by its whole trimmed text).
+ */
+function probes(files: string[]): string[] {
+  const count = new Map<string, number>();
+  const lines = files.map((src) => [...new Set(src.split("\n").map((l) => l.trim()))]);
+  for (const ls of lines) for (const l of ls) count.set(l, (count.get(l) ?? 0) + 1);
+  return lines.map((ls, i) =>
+    ls.filter((l) => count.get(l) === 1 && !/["\\`]|\$\{/.test(l))
+      .reduce((a, b) => (b.length > a.length ? b : a), "") || files[i].trim()
+  );
 }
 
 function kb(n: number): string {
@@ -280,7 +384,15 @@ export function sourceMapLookup(
   };
 }
 
-async function record(r: BundleReport): Promise<void> {
+async function record(report: BundleReport): Promise<void> {
+  const jsonPath = join(ROOT, "bench/results/bundle.json");
+  const old = await Deno.readTextFile(jsonPath).catch(() => "");
+  // Rows of other checkouts measured earlier stay until measured again.
+  const earlier = ((old ? JSON.parse(old).app : null) ?? []) as AppBundle[];
+  const kept = earlier.filter((a) =>
+    a.label !== "this checkout" && !report.app.some((b) => b.label === a.label)
+  );
+  const r = { ...report, app: [...kept, ...report.app] };
   const size = (p: string) => r.files.find((f) => f.path === p)!;
   const row = (p: string, what: string) => {
     const f = size(p);
@@ -304,6 +416,20 @@ async function record(r: BundleReport): Promise<void> {
     row("examples/browser/dist/main.js", "demo page script (+ wgpu-matrix), imports the library"),
     row("examples/browser/dist/kernels.js", "kernel-check page script, imports the library"),
     "",
+    "## An app that imports the core and one model family",
+    "",
+    "`examples/bundle.ts` builds, minified, an app that imports `init` and `tensor` from mod.ts",
+    "and LightGCN from its family entry `src/models/lightgcn/mod.ts` (before the per-family",
+    "entries: the same three names from mod.ts, where everything was exported flat), and counts",
+    "the repository's WGSL files whose text the bundle embeds.",
+    "",
+    "| checkout | commit | bytes | gzip -9 bytes | modules | WGSL files embedded |",
+    "|---|---|---|---|---|---|",
+    ...r.app.map((a) =>
+      `| ${a.label} | ${a.commit} | ${a.bytes} (${kb(a.bytes)}) | ${a.gzip} (${kb(a.gzip)}) | ` +
+      `${a.modules} | ${a.kernels} of ${a.kernelsTotal} |`
+    ),
+    "",
     "`Deno` reads left in the library bundle (accepted; any other use fails the build):",
     "",
     ...(r.denoUses.length
@@ -313,12 +439,19 @@ async function record(r: BundleReport): Promise<void> {
       : ["- none"]),
     "",
   ].join("\n");
+  const json = JSON.stringify(
+    { esbuild: r.esbuild, modules: r.modules, files: r.files, app: r.app },
+    null,
+    2,
+  ) + "\n";
+  // Only a changed number rewrites the tracked files (formatting aside, the JSON is canonical).
+  if (old && JSON.stringify(JSON.parse(old)) === JSON.stringify(JSON.parse(json))) {
+    console.log("bench/results/bundle.{md,json}: sizes unchanged, not rewritten");
+    return;
+  }
   await Deno.mkdir(join(ROOT, "bench/results"), { recursive: true });
   await Deno.writeTextFile(join(ROOT, "bench/results/bundle.md"), md);
-  await Deno.writeTextFile(
-    join(ROOT, "bench/results/bundle.json"),
-    JSON.stringify({ esbuild: r.esbuild, modules: r.modules, files: r.files }, null, 2) + "\n",
-  );
+  await Deno.writeTextFile(jsonPath, json);
   // Keep the written files as `deno fmt` would (the repository checks formatting).
   const written = ["bench/results/bundle.md", "bench/results/bundle.json"].map((p) =>
     join(ROOT, p)
@@ -327,8 +460,13 @@ async function record(r: BundleReport): Promise<void> {
 }
 
 if (import.meta.main) {
+  const at = Deno.args.indexOf("--app-before");
+  const appBefore = at >= 0 ? Deno.args[at + 1] : undefined;
   try {
-    await build({ record: true });
+    await build({ record: Deno.args.includes("--write"), appBefore });
+    if (!Deno.args.includes("--write")) {
+      console.log("(not recorded: `deno task bundle --write` updates bench/results/bundle.*)");
+    }
   } finally {
     await esbuild.stop();
   }

@@ -3,20 +3,6 @@
 // Σ (x − mean)², which keeps precision when |mean| ≫ std). Saves stats[2·row] = mean,
 // stats[2·row + 1] = rstd for the backward. GAMMA / BETA: whether γ / β are given.
 // SMALL (short rows): one invocation per row; otherwise one workgroup per row.
-var<workgroup> sh: array<f32, WG_X>;
-
-fn wg_sum(lid: u32, v: f32) -> f32 {
-  sh[lid] = v;
-  workgroupBarrier();
-  for (var s = WG_X / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { sh[lid] = sh[lid] + sh[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = sh[0];
-  workgroupBarrier();
-  return r;
-}
-
 fn sum_x(base: u32, start: u32, step: u32) -> f32 {
   var acc = 0.0;
   for (var c = start; c < u.n; c += step) { acc += x[base + c]; }

@@ -1,20 +1,6 @@
 // Fused backward of shaders/softmax.wgsl over rows of length u.n. MODE 0 (softmax):
 // gx = y ⊙ (gy − Σ gy ⊙ y); MODE 1 (log-softmax): gx = gy − e^y · Σ gy; MODE 2 (logsumexp,
 // y and gy hold one value per row): gx = gy[row] · e^(x − y[row]). SMALL: one invocation per row.
-var<workgroup> sh: array<f32, WG_X>;
-
-fn wg_sum(lid: u32, v: f32) -> f32 {
-  sh[lid] = v;
-  workgroupBarrier();
-  for (var s = WG_X / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { sh[lid] = sh[lid] + sh[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = sh[0];
-  workgroupBarrier();
-  return r;
-}
-
 // The per-row sum the mode needs, over columns start, start+step, …
 fn partial(base: u32, start: u32, step: u32) -> f32 {
   var acc = 0.0;

@@ -8,7 +8,7 @@
 
 struct Keys { sk: array<vec4<f32>, 4>, id: array<vec4<i32>, 4>, lse: array<vec4<f32>, 4> }
 // Coefficient tiles of a row-quad and each row's Σ coefficient · z.
-struct Coef { q: Quad, tz: vec4<f32> }
+struct Coef { q: Quad4, tz: vec4<f32> }
 
 // Keys that are in the block and not a left-out duplicate of the row's positive.
 fn keep4(row: u32, j: u32, id: i32, kid: vec4<i32>) -> vec4<bool> {
@@ -58,7 +58,7 @@ fn row_coef(row: u32, sx: f32, id: i32, lr: f32, j0: u32, kk: Keys, inv_tau: f32
                  a3 * kk.sk[3] * inv_tau, tz);
 }
 
-fn quad_coef(q: Quad, r: u32, j0: u32, kk: Keys, inv_tau: f32, g: f32) -> Coef {
+fn quad_coef(q: Quad4, r: u32, j0: u32, kk: Keys, inv_tau: f32, g: f32) -> Coef {
   let sx = row_scale4(r);
   let id = row_id4(r);
   let lr = row_lse4(r);
@@ -80,7 +80,7 @@ fn quad_coef(q: Quad, r: u32, j0: u32, kk: Keys, inv_tau: f32, g: f32) -> Coef {
 }
 
 // gx rows r..r+3 over dims 4c..4c+3 += Σ_k coefficient tile k · keys of quad k.
-fn add_grad(cq: Quad, r: u32, c: u32, k0: mat4x4<f32>, k1: mat4x4<f32>, k2: mat4x4<f32>,
+fn add_grad(cq: Quad4, r: u32, c: u32, k0: mat4x4<f32>, k1: mat4x4<f32>, k2: mat4x4<f32>,
             k3: mat4x4<f32>) {
   let e = u.rows - 1u;
   var g = mat4x4<f32>(gx4[min(r, e) * u.d4 + c], gx4[min(r + 1u, e) * u.d4 + c],
@@ -132,19 +132,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var tz3 = vec4(0.0);
   for (var j0 = u.kb; j0 < u.ke; j0 += 16u) {
     // Explicit zero stores: a declaration without initializer was not re-zeroed per iteration here.
-    var q0 = Quad();
-    var q1 = Quad();
-    var q2 = Quad();
-    var q3 = Quad();
+    var q0 = Quad4();
+    var q1 = Quad4();
+    var q2 = Quad4();
+    var q3 = Quad4();
     for (var c = 0u; c < u.d4; c++) {
       let b0 = transpose(kmat(j0, c));
       let b1 = transpose(kmat(j0 + 4u, c));
       let b2 = transpose(kmat(j0 + 8u, c));
       let b3 = transpose(kmat(j0 + 12u, c));
-      q0 = quad_mma(q0, xmat(r0, c), b0, b1, b2, b3);
-      q1 = quad_mma(q1, xmat(r0 + 4u, c), b0, b1, b2, b3);
-      q2 = quad_mma(q2, xmat(r0 + 8u, c), b0, b1, b2, b3);
-      q3 = quad_mma(q3, xmat(r0 + 12u, c), b0, b1, b2, b3);
+      q0 = quad4_mma(q0, xmat(r0, c), b0, b1, b2, b3);
+      q1 = quad4_mma(q1, xmat(r0 + 4u, c), b0, b1, b2, b3);
+      q2 = quad4_mma(q2, xmat(r0 + 8u, c), b0, b1, b2, b3);
+      q3 = quad4_mma(q3, xmat(r0 + 12u, c), b0, b1, b2, b3);
     }
     let kk = Keys(array(key_scale4(j0), key_scale4(j0 + 4u), key_scale4(j0 + 8u),
                         key_scale4(j0 + 12u)),

@@ -47,7 +47,7 @@ fn row_update(st3: vec3<f32>, row: u32, sx: f32, id: i32, j0: u32, kk: Keys, inv
   return vec3(mn, st3.y * exp(st3.x - mn) + e, zp);
 }
 
-fn quad_update(l: Lse, q: Quad, r: u32, j0: u32, kk: Keys, inv_tau: f32) -> Lse {
+fn quad_update(l: Lse, q: Quad4, r: u32, j0: u32, kk: Keys, inv_tau: f32) -> Lse {
   let sx = row_scale4(r);
   let id = row_id4(r);
   let a = row_update(vec3(l.m.x, l.s.x, l.zp.x), r, sx.x, id.x, j0, kk, inv_tau, q.t[0][0],
@@ -101,19 +101,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var l3 = load_lse(r0 + 12u);
   for (var j0 = u.kb; j0 < u.ke; j0 += 16u) {
     // Explicit zero stores: a declaration without initializer was not re-zeroed per iteration here.
-    var q0 = Quad();
-    var q1 = Quad();
-    var q2 = Quad();
-    var q3 = Quad();
+    var q0 = Quad4();
+    var q1 = Quad4();
+    var q2 = Quad4();
+    var q3 = Quad4();
     for (var c = 0u; c < u.d4; c++) {
       let b0 = transpose(kmat(j0, c));
       let b1 = transpose(kmat(j0 + 4u, c));
       let b2 = transpose(kmat(j0 + 8u, c));
       let b3 = transpose(kmat(j0 + 12u, c));
-      q0 = quad_mma(q0, xmat(r0, c), b0, b1, b2, b3);
-      q1 = quad_mma(q1, xmat(r0 + 4u, c), b0, b1, b2, b3);
-      q2 = quad_mma(q2, xmat(r0 + 8u, c), b0, b1, b2, b3);
-      q3 = quad_mma(q3, xmat(r0 + 12u, c), b0, b1, b2, b3);
+      q0 = quad4_mma(q0, xmat(r0, c), b0, b1, b2, b3);
+      q1 = quad4_mma(q1, xmat(r0 + 4u, c), b0, b1, b2, b3);
+      q2 = quad4_mma(q2, xmat(r0 + 8u, c), b0, b1, b2, b3);
+      q3 = quad4_mma(q3, xmat(r0 + 12u, c), b0, b1, b2, b3);
     }
     let kk = Keys(array(key_scale4(j0), key_scale4(j0 + 4u), key_scale4(j0 + 8u),
                         key_scale4(j0 + 12u)),

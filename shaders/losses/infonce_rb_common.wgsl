@@ -4,7 +4,7 @@
 const NEG_INF = -3.0e38;
 
 // Tiles of one row-quad against the block's 4 key-quads: t[k][i] = row i over keys 4k..4k+3.
-struct Quad { t: array<mat4x4<f32>, 4> }
+struct Quad4 { t: array<mat4x4<f32>, 4> }
 
 // Rows r..r+3 (clamped to the last) of a [n, d] matrix over dims 4c..4c+3.
 fn xmat(r: u32, c: u32) -> mat4x4<f32> {
@@ -19,9 +19,9 @@ fn kmat(j: u32, c: u32) -> mat4x4<f32> {
                      k4[min(j + 2u, e) * u.d4 + c], k4[min(j + 3u, e) * u.d4 + c]);
 }
 
-fn quad_mma(q: Quad, a: mat4x4<f32>, b0: mat4x4<f32>, b1: mat4x4<f32>, b2: mat4x4<f32>,
-            b3: mat4x4<f32>) -> Quad {
-  var r: Quad;
+fn quad4_mma(q: Quad4, a: mat4x4<f32>, b0: mat4x4<f32>, b1: mat4x4<f32>, b2: mat4x4<f32>,
+            b3: mat4x4<f32>) -> Quad4 {
+  var r: Quad4;
   r.t[0] = mma(q.t[0], a, b0);
   r.t[1] = mma(q.t[1], a, b1);
   r.t[2] = mma(q.t[2], a, b2);

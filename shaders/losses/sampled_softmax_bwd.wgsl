@@ -1,16 +1,5 @@
 // Sampled softmax backward: with p_k = e^{l_k − lse_r} and w = gy / (u.rows · τ),
 // gpos[r] = w·(p_0 − 1) and gneg[r, k] = w·p_k (logits as in sampled_softmax_fwd).
-fn logit(r: u32, k: u32) -> f32 {
-  if (k == 0u) {
-    var v = pos[r];
-    if (LOGQ_POS) { v -= lqp[r]; }
-    return v * u.inv_tau;
-  }
-  var v = neg[r * u.k + k - 1u];
-  if (LOGQ_NEG) { v -= lqn[r * u.k + k - 1u]; }
-  return v * u.inv_tau;
-}
-
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

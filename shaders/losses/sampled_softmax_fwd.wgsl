@@ -2,17 +2,6 @@
 // l_k = (neg[r, k] − logq_neg[r, k]) / τ, k < u.k (the log-q terms only with LOGQ_POS /
 // LOGQ_NEG). Writes lse_r (saved for the backward) and the row loss lse_r − l_0.
 // One invocation per row, two passes over its K + 1 logits (max, then Σ exp).
-fn logit(r: u32, k: u32) -> f32 {
-  if (k == 0u) {
-    var v = pos[r];
-    if (LOGQ_POS) { v -= lqp[r]; }
-    return v * u.inv_tau;
-  }
-  var v = neg[r * u.k + k - 1u];
-  if (LOGQ_NEG) { v -= lqn[r * u.k + k - 1u]; }
-  return v * u.inv_tau;
-}
-
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -15,23 +15,7 @@
 // 2 gelu, 3 tanh, 4 sigmoid. C is written as vec4 rows of width u.n4 = ceil(N / 4) (the wrapper
 // crops the padding when N % 4 != 0). Rows and columns past the edge are clamped on load and
 // skipped on store.
-// Shared helpers: tile4.wgsl.
-
-// Up to 8 tiles side by side: a row-quad of C, or the B chunk of the block's columns.
-struct Quad { t: array<mat4x4<f32>, 8> }
-
-fn quad_mma(q: Quad, at: mat4x4<f32>, b: Quad) -> Quad {
-  var r = q;
-  r.t[0] = mma(q.t[0], at, b.t[0]);
-  if (RN > 1) { r.t[1] = mma(q.t[1], at, b.t[1]); }
-  if (RN > 2) { r.t[2] = mma(q.t[2], at, b.t[2]); }
-  if (RN > 3) { r.t[3] = mma(q.t[3], at, b.t[3]); }
-  if (RN > 4) { r.t[4] = mma(q.t[4], at, b.t[4]); }
-  if (RN > 5) { r.t[5] = mma(q.t[5], at, b.t[5]); }
-  if (RN > 6) { r.t[6] = mma(q.t[6], at, b.t[6]); }
-  if (RN > 7) { r.t[7] = mma(q.t[7], at, b.t[7]); }
-  return r;
-}
+// Shared helpers: common/tile4.wgsl, common/quad.wgsl.
 
 // Which of the chunk's 4 k's exist (all of them unless KTAIL).
 fn kmask(k0: u32) -> vec4<bool> {

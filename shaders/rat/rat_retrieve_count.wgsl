@@ -1,12 +1,5 @@
 // RAT retrieval, IDF step 1: cnt[off[f] + v] = number of DB rows whose field f holds v.
 // Values outside [0, vocab_f) are not counted and are recorded in the index-guard slot.
-fn flag_bad(pos: u32, v: i32) {
-  let b = u.slot * 4u;
-  atomicAdd(&bad[b], 1);
-  atomicMin(&bad[b + 1u], i32(pos));
-  atomicMin(&bad[b + 2u], v);
-  atomicMax(&bad[b + 3u], v);
-}
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -1,12 +1,5 @@
 // CSR build, step 1: cnt[r] = number of i with idx[i] == r. Ids outside [0, u.rows) are not
 // counted (every later step skips them too) and are recorded in the index-guard slot.
-fn flag_bad(pos: u32, v: i32) {
-  let b = u.slot * 4u;
-  atomicAdd(&bad[b], 1);
-  atomicMin(&bad[b + 1u], i32(pos));
-  atomicMin(&bad[b + 2u], v);
-  atomicMax(&bad[b + 3u], v);
-}
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -1,13 +1,6 @@
 // out[i, c] = table[idx[i], c] for rows of u.row 32-bit words (any dtype). An id outside
 // [0, u.rows) is never read through: its output row is zero (NaN bits when POISON, the
 // numerics-check mode) and the index-guard slot records it.
-fn flag_bad(pos: u32, v: i32) {
-  let b = u.slot * 4u;
-  atomicAdd(&bad[b], 1);
-  atomicMin(&bad[b + 1u], i32(pos));
-  atomicMin(&bad[b + 2u], v);
-  atomicMax(&bad[b + 3u], v);
-}
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -14,13 +14,6 @@ var<workgroup> xs: array<f32, 1024>; // [TK][TM]
 var<workgroup> es: array<f32, 2048>; // [TK][TN]
 var<workgroup> ri: array<i32, 1024>; // final reduction: [TM][16] indices (scores reuse xs)
 
-// (v1, i1) ranks before (v2, i2): smaller score, then smaller index; −1 marks "none yet".
-fn better(v1: f32, i1: i32, v2: f32, i2: i32) -> bool {
-  if (i1 < 0) { return false; }
-  if (i2 < 0) { return true; }
-  return v1 < v2 || (v1 == v2 && i1 < i2);
-}
-
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -13,23 +13,7 @@
 // masked); COSINE; DIST (write distances: ‖x‖² + score, or 1 + score/‖x‖).
 // Accumulators are written out with constant indices under RM/RN guards (loops over them would
 // not be unrolled by the driver and would leave them in memory).
-// Shared helpers: tile4.wgsl.
-
-// Up to 8 tiles side by side: 4 rows × (4·RN) codes, or the code chunk's RN tiles.
-struct Quad { t: array<mat4x4<f32>, 8> }
-
-fn quad_mma(q: Quad, at: mat4x4<f32>, e: Quad) -> Quad {
-  var r = q;
-  r.t[0] = mma(q.t[0], at, e.t[0]);
-  if (RN > 1) { r.t[1] = mma(q.t[1], at, e.t[1]); }
-  if (RN > 2) { r.t[2] = mma(q.t[2], at, e.t[2]); }
-  if (RN > 3) { r.t[3] = mma(q.t[3], at, e.t[3]); }
-  if (RN > 4) { r.t[4] = mma(q.t[4], at, e.t[4]); }
-  if (RN > 5) { r.t[5] = mma(q.t[5], at, e.t[5]); }
-  if (RN > 6) { r.t[6] = mma(q.t[6], at, e.t[6]); }
-  if (RN > 7) { r.t[7] = mma(q.t[7], at, e.t[7]); }
-  return r;
-}
+// Shared helpers: common/tile4.wgsl, common/quad.wgsl.
 
 // Which of the chunk's 4 k's exist.
 fn kmask(k0: u32) -> vec4<bool> {

@@ -5,12 +5,6 @@
 var<workgroup> cv: array<f32, 1024>; // [32][K]
 var<workgroup> ci: array<i32, 1024>;
 
-fn better(v1: f32, i1: i32, v2: f32, i2: i32) -> bool {
-  if (i1 < 0) { return false; }
-  if (i2 < 0) { return true; }
-  return v1 < v2 || (v1 == v2 && i1 < i2);
-}
-
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -1,11 +1,31 @@
 /**
- * Declarative kernel specs. A spec names its WGSL source and lists, in one place, its storage
- * bindings, its uniforms and its workgroup size; the runtime generates the WGSL declarations
- * from it (so the shader and the host can never disagree on a binding or a field offset)
- * and caches the pipeline by the final source text.
+ * Declarative kernel specs. A spec carries its WGSL text and lists, in one place, its storage
+ * bindings, its uniforms, its defines and its workgroup size; the runtime generates the WGSL
+ * declarations from it (so the shader and the host can never disagree on a binding or a field
+ * offset) and caches the pipeline by the final source text. `Runtime.dispatch` and `launch` are
+ * typed by the spec: a misspelt binding, a missing uniform or an undeclared define is a type
+ * error.
  *
- * Generated header, for a spec with `bindings: { x: "f32", out: "f32 rw" }` and
- * `uniforms: { n: "u32", alpha: "f32" }`:
+ * Adding a kernel:
+ * 1. write `shaders/<family>/<name>.wgsl` (file names are unique across families);
+ * 2. run `deno task gen`: it embeds each family folder into `shaders/<family>/wgsl.ts`, one
+ *    exported string per file (a test fails while a generated module is stale);
+ * 3. declare the spec beside its op, importing the text:
+ *
+ * ```ts
+ * import * as coreWgsl from "../../../shaders/core/wgsl.ts";
+ * const scaleK = kernel({
+ *   name: "scale", // labels the pipeline and errors
+ *   source: coreWgsl.scale,
+ *   lib: [commonWgsl.tile4], // shared helper files placed before it, if any
+ *   bindings: { x: "f32", out: "f32 rw" },
+ *   uniforms: { n: "u32", alpha: "f32" },
+ *   defines: { VEC: "bool" }, // compile-time constants every dispatch must give
+ *   workgroupSize: [64],
+ * });
+ * ```
+ *
+ * Generated header for that spec (defines are abstract constants, usable as any numeric type):
  *
  * ```wgsl
  * struct Params { n: u32, alpha: f32 }
@@ -13,11 +33,13 @@
  * @group(0) @binding(1) var<storage, read> x: array<f32>;
  * @group(0) @binding(2) var<storage, read_write> out: array<f32>;
  * const WG_X: u32 = 64u; const WG_Y: u32 = 1u; const WG_Z: u32 = 1u;
+ * const VEC = true;
  * ```
+ *
+ * Importing the text (not looking a name up in one record) lets a bundler keep only the kernels
+ * an app's ops reach. A helper used by several kernels lives once, in a `lib` file.
  * @module
  */
-
-import { sources } from "../../shaders/sources.ts";
 
 /** Element type of a storage binding, optionally followed by ` rw` for read_write access. */
 export type BindingType =
@@ -39,31 +61,88 @@ export type BindingType =
  */
 export type UniformType = "u32" | "i32" | "f32" | "u32x8" | "i32x8";
 
+/** A spec's uniform fields, in order. */
+export type UniformTypes = Readonly<Record<string, UniformType>>;
+
+/** Host values of a spec's uniforms: a number per scalar, up to eight per `*x8` field. */
+export type UniformValues<U extends UniformTypes> = {
+  readonly [K in keyof U]: U[K] extends "u32x8" | "i32x8" ? readonly number[] : number;
+};
+
+/**
+ * Type of a define: `u32` (a non-negative integer), `i32` (an integer), `f32` (any finite
+ * number) or `bool`.
+ */
+export type DefineType = "u32" | "i32" | "f32" | "bool";
+
+/** A spec's declared defines. */
+export type DefineTypes = Readonly<Record<string, DefineType>>;
+
+/** Host values of a spec's defines. */
+export type DefineValues<D extends DefineTypes> = {
+  readonly [K in keyof D]: D[K] extends "bool" ? boolean : number;
+};
+
 /** Compile-time constants injected as WGSL `const` declarations (part of the cache key). */
 export type Defines = Readonly<Record<string, number | boolean>>;
 
-/** One kernel: the source file, its interface, and how many workgroups a call needs. */
-export interface KernelSpec<B extends string = string, U extends string = string> {
-  /** File name in `shaders/` without `.wgsl`. */
+/** One kernel: its WGSL text, its interface, and the shared files it needs. */
+export interface KernelSpec<
+  B extends string = string,
+  U extends UniformTypes = UniformTypes,
+  D extends DefineTypes = DefineTypes,
+> {
+  /** The kernel's file name in `shaders/<family>/` without `.wgsl` (labels and errors). */
   readonly name: string;
+  /** The kernel's WGSL text, imported from `shaders/<family>/wgsl.ts`. */
+  readonly source: string;
   /** Storage bindings in binding order (binding 0 is the uniform block). */
   readonly bindings: Readonly<Record<B, BindingType>>;
   /** Uniform fields in order. */
-  readonly uniforms: Readonly<Record<U, UniformType>>;
+  readonly uniforms: U;
+  /** Defines every dispatch gives, by name and type (absent: none). */
+  readonly defines?: D;
   /** `@workgroup_size`, available to the WGSL as WG_X, WG_Y, WG_Z. */
   readonly workgroupSize: readonly [number, number?, number?];
   /**
-   * Shared WGSL files (`shaders/<lib>.wgsl`, helper functions only) placed before the kernel's
-   * own file, in order: how kernels of one family share their tile and load helpers.
+   * Shared WGSL files (helper functions only, imported like `source`) placed before the
+   * kernel's own text, in order: how kernels share their tile and load helpers.
    */
   readonly lib?: readonly string[];
 }
 
-/** Declares a kernel spec (an identity function that pins the generic parameters). */
-export function kernel<B extends string, U extends string>(
-  spec: KernelSpec<B, U>,
-): KernelSpec<B, U> {
+/**
+ * Declares a kernel spec (an identity function that pins the generic parameters: binding
+ * names, uniform names and types, define names and types).
+ */
+export function kernel<
+  B extends string,
+  const U extends UniformTypes,
+  // deno-lint-ignore ban-types
+  const D extends DefineTypes = {},
+>(spec: KernelSpec<B, U, D>): KernelSpec<B, U, D> {
   return spec;
+}
+
+/** Throws unless `values` gives every define of `spec`, each of its declared type, and no other. */
+export function checkDefines(spec: KernelSpec, values: Defines): void {
+  const types: DefineTypes = spec.defines ?? {};
+  for (const [k, t] of Object.entries(types)) {
+    const v = values[k];
+    const ok = t === "bool"
+      ? typeof v === "boolean"
+      : typeof v === "number" && Number.isFinite(v) &&
+        (t === "f32" || (Number.isInteger(v) && (t === "i32" || v >= 0)));
+    if (!ok) {
+      throw new Error(
+        `wgrec ${spec.name}: define '${k}' is ${v === undefined ? "not given" : String(v)}, ` +
+          `expected ${t === "bool" ? "a boolean" : t === "f32" ? "a finite number" : `an ${t}`}`,
+      );
+    }
+  }
+  for (const k of Object.keys(values)) {
+    if (!(k in types)) throw new Error(`wgrec ${spec.name}: define '${k}' is not declared`);
+  }
 }
 
 /** Byte size of a spec's uniform block (16-byte aligned, at least 16). */
@@ -120,12 +199,13 @@ const WGSL_UNIFORM: Record<UniformType, string> = {
  * files, then its own file.
  */
 export function kernelSource(spec: KernelSpec, defines: Defines = {}): string {
-  const files = [...(spec.lib ?? []), spec.name].map((name) => {
-    const text = sources[name];
-    if (text === undefined) {
-      throw new Error(`wgrec: no shader '${name}.wgsl' (run \`deno task gen\`)`);
+  checkDefines(spec, defines);
+  const files = [...(spec.lib ?? []), spec.source];
+  files.forEach((text, i) => {
+    if (typeof text !== "string") {
+      const what = i < files.length - 1 ? `lib[${i}]` : "source";
+      throw new Error(`wgrec ${spec.name}: ${what} is not a WGSL string (run \`deno task gen\`)`);
     }
-    return text;
   });
   const body = files.join("\n");
   const fields = Object.entries<UniformType>(spec.uniforms).map(([n, t]) =>

@@ -10,12 +10,17 @@ import { BufferPool, type PooledBuffer, type PoolStats } from "./pool.ts";
 import type { Profiler } from "./profiler.ts";
 import {
   type Defines,
+  type DefineTypes,
+  type DefineValues,
   kernel,
   kernelSource,
   type KernelSpec,
   packUniforms,
   uniformBytes,
+  type UniformTypes,
+  type UniformValues,
 } from "./kernel.ts";
+import * as coreWgsl from "../../shaders/core/wgsl.ts";
 
 const MAX_WG = 65535;
 /** Dispatches recorded before the runtime submits on its own. */
@@ -24,6 +29,7 @@ const ARENA_BYTES = 1 << 20;
 
 const checkFinite = kernel({
   name: "check_finite",
+  source: coreWgsl.check_finite,
   bindings: { x: "f32", flags: "atomic<u32> rw" },
   uniforms: { n: "u32", slot: "u32" },
   workgroupSize: [256],
@@ -50,16 +56,56 @@ function checkAliasing(spec: KernelSpec, buffers: Readonly<Record<string, Pooled
   }
 }
 
-/** A pending recorded dispatch's arguments. */
-export interface DispatchArgs {
+/**
+ * A dispatch's arguments, typed by its spec: every binding and uniform the spec declares (and
+ * no other), and its defines (required when it declares any).
+ */
+export type DispatchArgs<
+  B extends string = string,
+  U extends UniformTypes = UniformTypes,
+  D extends DefineTypes = DefineTypes,
+> = {
   /** Storage buffers by binding name. */
-  buffers: Readonly<Record<string, PooledBuffer>>;
+  readonly buffers: Readonly<Record<B, PooledBuffer>>;
   /** Uniform values by field name. */
-  uniforms: Readonly<Record<string, number | readonly number[]>>;
+  readonly uniforms: UniformValues<U>;
   /** Workgroup counts. A 1-D count above 65535 is folded into (x, y); see `linear_id`. */
-  workgroups: readonly [number, number?, number?];
-  /** Compile-time constants (part of the pipeline cache key). */
-  defines?: Defines;
+  readonly workgroups: readonly [number, number?, number?];
+} & DefinesArg<D>;
+
+/**
+ * The `defines` member of {@link DispatchArgs}: required and typed for a spec that declares
+ * defines, absent for one that declares none, any for an untyped (widened) spec.
+ */
+export type DefinesArg<D extends DefineTypes> = string extends keyof D ? {
+    /** Compile-time constants (part of the pipeline cache key). */
+    readonly defines?: Defines;
+  }
+  : keyof D extends never ? {
+      /** The spec declares no defines. */
+      readonly defines?: { readonly [k: string]: never };
+    }
+  : {
+    /** Compile-time constants (part of the pipeline cache key). */
+    readonly defines: DefineValues<D>;
+  };
+
+/** A spec and the defines of one of its pipelines, for {@link Runtime.precompile}. */
+export type PipelineKey = KernelSpec | readonly [KernelSpec, Defines];
+
+/** A spec's pipeline: of that spec with those defines, typed by the spec (see `precompile`). */
+export function variant<B extends string, U extends UniformTypes, D extends DefineTypes>(
+  spec: KernelSpec<B, U, D>,
+  defines: NoInfer<DefineValues<D>>,
+): PipelineKey {
+  return [spec, defines];
+}
+
+interface PipelineSlot {
+  hit: GPUComputePipeline | undefined;
+  bySpec: Map<string, GPUComputePipeline>;
+  dkey: string;
+  code: string;
 }
 
 /** Runtime statistics (cumulative). */
@@ -99,6 +145,7 @@ export class Runtime {
   #pass: GPUComputePassEncoder | null = null;
   #pending = 0;
   #pipelines = new Map<string, GPUComputePipeline>();
+  #capture: [KernelSpec, Defines][] | null = null;
   #bySpec = new WeakMap<KernelSpec, Map<string, GPUComputePipeline>>();
   #layouts = new Map<string, GPUBindGroupLayout>();
   #bindGroups = new Map<string, GPUBindGroup>();
@@ -200,27 +247,106 @@ export class Runtime {
    * by the defines sits in front, so a dispatch does not rebuild the source to look it up.
    */
   pipeline(spec: KernelSpec, defines: Defines = {}): GPUComputePipeline {
+    const at = this.#lookup(spec, defines);
+    if (at.hit) return at.hit;
+    const p = this.device.createComputePipeline(this.#descriptor(spec, at.code));
+    this.#store(at, p);
+    return p;
+  }
+
+  /**
+   * Compiles pipelines ahead of their first dispatch with `createComputePipelineAsync`, all
+   * requests in flight at once (browsers compile them on worker threads, off the page's main
+   * thread), and caches them as {@link pipeline} would. An entry is a spec (one that declares
+   * no defines) or `[spec, defines]`; cached ones are skipped. Resolves to the number compiled;
+   * rejects naming the first kernel that fails.
+   */
+  async precompile(keys: readonly PipelineKey[]): Promise<number> {
+    this.assertHealthy();
+    const pending = new Map<string, Promise<void>>();
+    for (const key of keys) {
+      const [spec, defines] = Array.isArray(key) ? key : [key as KernelSpec, {}];
+      const at = this.#lookup(spec, defines);
+      if (at.hit || pending.has(at.code)) continue;
+      // An error scope per kernel: Deno's wgpu reports a bad shader as a validation error and
+      // resolves the pipeline, browsers reject it; both end as an error naming the kernel.
+      this.device.pushErrorScope("validation");
+      const compiled = this.device.createComputePipelineAsync(this.#descriptor(spec, at.code));
+      const scope = this.device.popErrorScope();
+      pending.set(
+        at.code,
+        Promise.all([compiled, scope]).then(
+          ([p, err]) => {
+            if (err) throw new Error(err.message);
+            this.#store(at, p);
+          },
+        ).catch((e) => {
+          throw new Error(`wgrec ${spec.name}: the pipeline does not compile: ${e?.message ?? e}`);
+        }),
+      );
+    }
+    await this.#guard(Promise.all(pending.values()), "precompile");
+    this.assertHealthy();
+    return pending.size;
+  }
+
+  /**
+   * Runs `fn` with dispatches recorded but not run, and returns the pipelines it would use
+   * (one entry per distinct spec and defines), for {@link precompile}: a model that knows one
+   * step's ops (a training step, a scoring pass) compiles all their pipelines up front. Nothing
+   * `fn` dispatches executes, so it changes no values (uploads, copies and clears still do); its
+   * results are garbage, and it must not read them back.
+   */
+  capturePipelines(fn: () => void): PipelineKey[] {
+    if (this.#capture) throw new Error("wgrec capturePipelines: already capturing");
+    const seen: [KernelSpec, Defines][] = [];
+    this.#capture = seen;
+    try {
+      fn();
+    } finally {
+      this.#capture = null;
+    }
+    const keys = new Map<string, PipelineKey>();
+    const ids = new Map<KernelSpec, number>();
+    for (const [spec, defines] of seen) {
+      if (!ids.has(spec)) ids.set(spec, ids.size);
+      let key = `${ids.get(spec)}|`;
+      for (const k in defines) key += `${k}=${defines[k]};`;
+      if (!keys.has(key)) keys.set(key, [spec, defines]);
+    }
+    return [...keys.values()];
+  }
+
+  #lookup(spec: KernelSpec, defines: Defines): PipelineSlot {
     let bySpec = this.#bySpec.get(spec);
     if (!bySpec) this.#bySpec.set(spec, bySpec = new Map());
     let dkey = "";
     for (const k in defines) dkey += `${k}=${defines[k]};`;
     const hit = bySpec.get(dkey);
-    if (hit) return hit;
+    if (hit) return { hit, bySpec, dkey, code: "" };
     const code = kernelSource(spec, defines);
-    let p = this.#pipelines.get(code);
-    if (p) bySpec.set(dkey, p);
-    if (!p) {
-      const module = this.device.createShaderModule({ code, label: spec.name });
-      p = this.device.createComputePipeline({
-        label: spec.name,
-        layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.#layout(spec)] }),
-        compute: { module, entryPoint: "main" },
-      });
-      this.#pipelines.set(code, p);
-      bySpec.set(dkey, p);
+    const shared = this.#pipelines.get(code);
+    if (shared) bySpec.set(dkey, shared);
+    return { hit: shared, bySpec, dkey, code };
+  }
+
+  #descriptor(spec: KernelSpec, code: string): GPUComputePipelineDescriptor {
+    const module = this.device.createShaderModule({ code, label: spec.name });
+    return {
+      label: spec.name,
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.#layout(spec)] }),
+      compute: { module, entryPoint: "main" },
+    };
+  }
+
+  #store(at: PipelineSlot, p: GPUComputePipeline): void {
+    // A dispatch may have compiled the same source while an async compile was in flight.
+    const won = this.#pipelines.get(at.code) ?? p;
+    if (won === p) {
+      this.#pipelines.set(at.code, p);
       this.stats.pipelines++;
     }
-    return p;
+    at.bySpec.set(at.dkey, won);
   }
 
   #ensurePass(): GPUComputePassEncoder {
@@ -238,9 +364,20 @@ export class Runtime {
     return this.#encoder;
   }
 
-  /** Records one dispatch of `spec`. Nothing runs until the batch is submitted. */
-  dispatch(spec: KernelSpec, args: DispatchArgs): void {
+  /**
+   * Records one dispatch of `spec`. Nothing runs until the batch is submitted. The arguments are
+   * typed by the spec (`NoInfer`: the spec alone fixes the names, so a misspelt one is an error).
+   */
+  dispatch<B extends string, U extends UniformTypes, D extends DefineTypes>(
+    spec: KernelSpec<B, U, D>,
+    typedArgs: NoInfer<DispatchArgs<B, U, D>>,
+  ): void {
+    const args = typedArgs as unknown as DispatchArgs & { readonly defines?: Defines };
     this.assertHealthy();
+    if (this.#capture) {
+      this.#capture.push([spec, args.defines ?? {}]);
+      return;
+    }
     const ub = uniformBytes(spec);
     const slot = Math.ceil(ub / this.#uniformAlign) * this.#uniformAlign;
     if (this.#arenaUsed + slot > ARENA_BYTES || this.#pending >= MAX_BATCH_DISPATCHES) {

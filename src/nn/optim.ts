@@ -7,9 +7,12 @@
 import { kernel } from "../gpu/kernel.ts";
 import { groups, launch } from "../ops/common.ts";
 import { keep, type Tensor, zeros } from "../tensor.ts";
+import * as optimWgsl from "../../shaders/optim/wgsl.ts";
 
 const sgdK = kernel({
   name: "sgd",
+  source: optimWgsl.sgd,
+  defines: { NESTEROV: "bool" },
   bindings: { p: "f32 rw", grad: "f32", vel: "f32 rw" },
   uniforms: { n: "u32", lr: "f32", momentum: "f32", wd: "f32", first: "u32" },
   workgroupSize: [256],
@@ -17,6 +20,8 @@ const sgdK = kernel({
 
 const adamK = kernel({
   name: "adam",
+  source: optimWgsl.adam,
+  defines: { DECOUPLED: "bool" },
   bindings: { p: "f32 rw", grad: "f32", m: "f32 rw", v: "f32 rw" },
   uniforms: {
     n: "u32",

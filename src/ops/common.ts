@@ -4,8 +4,8 @@
  */
 
 import { type DType, empty, fmt, runtime, type Shape, type Tensor } from "../tensor.ts";
-import type { DispatchArgs } from "../gpu/runtime.ts";
-import type { KernelSpec } from "../gpu/kernel.ts";
+import type { DispatchArgs, PipelineKey } from "../gpu/runtime.ts";
+import type { DefineTypes, KernelSpec, UniformTypes } from "../gpu/kernel.ts";
 
 /** Throws unless `t` has dtype `dtype`. */
 export function expectDtype<D extends DType>(
@@ -86,12 +86,12 @@ export function output<D extends DType>(op: string, shape: Shape, dtype: D): Ten
 
 /**
  * Records one dispatch writing `out`, and in numerics-check mode a scan of `out` labelled
- * with the op name and shapes.
+ * with the op name and shapes. `args` is typed by `spec` (see `Runtime.dispatch`).
  */
-export function launch(
+export function launch<B extends string, U extends UniformTypes, D extends DefineTypes>(
   op: string,
-  spec: KernelSpec,
-  args: DispatchArgs,
+  spec: KernelSpec<B, U, D>,
+  args: NoInfer<DispatchArgs<B, U, D>>,
   out?: Tensor,
 ): void {
   const rt = runtime();
@@ -99,6 +99,17 @@ export function launch(
   if (out && rt.checkNumerics && out.dtype === "f32") {
     rt.watch(out.buffer, out.size, `'${op}' (output ${fmt(out.shape)})`);
   }
+}
+
+/**
+ * Compiles pipelines ahead of their first use, asynchronously and all at once (see
+ * `Runtime.precompile`): those of `keys` (specs, or `[spec, defines]`, see `variant`), or those
+ * a function's ops would dispatch (see `Runtime.capturePipelines`; nothing it dispatches runs).
+ * Resolves to the number compiled.
+ */
+export function precompile(keys: readonly PipelineKey[] | (() => void)): Promise<number> {
+  const rt = runtime();
+  return rt.precompile(typeof keys === "function" ? rt.capturePipelines(keys) : keys);
 }
 
 /** Workgroups for `n` invocations of a 1-D kernel with workgroup size `wg`. */

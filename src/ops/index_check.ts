@@ -20,6 +20,7 @@ import { kernel } from "../gpu/kernel.ts";
 import type { PooledBuffer } from "../gpu/pool.ts";
 import type { Runtime } from "../gpu/runtime.ts";
 import { fmt, runtime, type Shape, type Tensor, tensor } from "../tensor.ts";
+import * as sparseWgsl from "../../shaders/sparse/wgsl.ts";
 
 /** Flag slots (distinct op labels between two {@link checkIndices} calls). */
 const SLOTS = 1024;
@@ -28,6 +29,7 @@ const INT_MIN = -0x80000000;
 
 const flagK = kernel({
   name: "gather_flag",
+  source: sparseWgsl.gather_flag,
   bindings: { bad: "i32", out: "f32 rw" },
   uniforms: { slot: "u32" },
   workgroupSize: [1],

@@ -288,7 +288,7 @@ async function search(
   const keys = Object.keys(grid);
   for (const k of keys) {
     if (!settings[k]) {
-      throw new UsageError(`${unknownName("setting", k, Object.keys(settings)).message} in --grid`);
+      throw new UsageError(unknownName("setting", k, Object.keys(settings), "--grid").message);
     }
     const vs = grid[k];
     if (!Array.isArray(vs) || vs.length === 0) {

@@ -37,7 +37,7 @@
  *
  * That is all: `--help`, config files, `--set`, seeds, search, run folders, `evaluate` and
  * (for retrieval) `recommend` then work for the model, and tests/runner/ trains it two epochs
- * on tiny data (keep builds fast at small sizes).
+ * on tiny data of its task with the entry's `tiny` settings (keep builds fast at small sizes).
  * @module
  */
 
@@ -99,6 +99,11 @@ export interface ModelEntry<T extends TaskKind = TaskKind> {
   settings: Settings;
   /** This model's defaults for training settings (epochs, lr, …). */
   training?: Record<string, SettingValue>;
+  /**
+   * Settings for a smoke run on tiny data (tests/runner/ trains every model two epochs with
+   * them), e.g. fewer stage-1 epochs. Default none.
+   */
+  tiny?: Record<string, SettingValue>;
   /** Builds the model (parameters initialised from `config.seed`). */
   build(ctx: BuildContext<T>): TaskTypes[T]["model"] | Promise<TaskTypes[T]["model"]>;
 }

@@ -98,6 +98,7 @@ export function unknownName(
  * `from` names where the value came from, for the error.
  */
 export function coerce(name: string, s: Setting, v: unknown, from: string): SettingValue {
+  const given = v;
   const fail = (): never => {
     const names = {
       int: "an integer",
@@ -110,7 +111,7 @@ export function coerce(name: string, s: Setting, v: unknown, from: string): Sett
       ? `one of ${s.choices.map((c) => JSON.stringify(c)).join(", ")}`
       : names[s.type];
     throw new Error(
-      `setting '${name}' from ${from} is ${JSON.stringify(v)}; expected ${want} ` +
+      `setting '${name}' from ${from} is ${JSON.stringify(given)}; expected ${want} ` +
         `(default ${JSON.stringify(s.default)}: ${s.doc})`,
     );
   };

@@ -90,40 +90,49 @@ export async function loadCtrData(spec = "embedded", name?: string): Promise<Ctr
   };
 }
 
-/** Rows (user, item) of each split: a click per interaction, a non-click per drawn item. */
+/**
+ * CTR rows (user_id, item_id) from interactions: each interaction a click and one uniformly
+ * drawn item the user never interacted with a non-click, pooled and split 8:1:1 by a seeded
+ * shuffle (as CTR sets such as Criteo are split, rather than by time).
+ */
 function ctrFromInteractions(d: RetrievalData): CtrSplits {
-  const { train, valid, test } = d.split;
-  const all = userItemCsr(concat([train, valid, test]));
+  const x = concat([d.split.train, d.split.valid, d.split.test]);
+  const all = userItemCsr(x);
   const rng = new Rng(1);
-  const rows = (x: Interactions) => {
-    const n = x.users.length;
-    const sparse = new Int32Array(4 * n);
-    const labels = new Float32Array(2 * n);
-    for (let j = 0; j < n; j++) {
-      const u = x.users[j];
-      let neg = rng.int(x.numItems);
-      for (let t = 0; t < 20 && csrHas(all, u, neg); t++) neg = rng.int(x.numItems);
-      sparse.set([u, x.items[j], u, neg], 4 * j);
-      labels[2 * j] = 1;
-    }
+  const n = x.users.length;
+  const sparse = new Int32Array(4 * n);
+  const labels = new Float32Array(2 * n);
+  for (let j = 0; j < n; j++) {
+    const u = x.users[j];
+    let neg = rng.int(x.numItems);
+    for (let t = 0; t < 20 && csrHas(all, u, neg); t++) neg = rng.int(x.numItems);
+    sparse.set([u, x.items[j], u, neg], 4 * j);
+    labels[2 * j] = 1;
+  }
+  const perm = rng.shuffle(Int32Array.from({ length: 2 * n }, (_, i) => i)) as Int32Array;
+  const part = (lo: number, hi: number) => {
+    const rows = perm.subarray(lo, hi);
+    const sp = new Int32Array(2 * rows.length);
+    rows.forEach((r, i) => sp.set(sparse.subarray(2 * r, 2 * r + 2), 2 * i));
     return {
-      numRows: 2 * n,
-      labels,
+      numRows: rows.length,
+      labels: Float32Array.from(rows, (r) => labels[r]),
       denseNames: [],
       dense: new Float32Array(0),
       sparseNames: ["user_id", "item_id"],
-      sparse,
+      sparse: sp,
       cardinalities: [x.numUsers, x.numItems],
       sequences: [],
     };
   };
+  const [a, b] = [Math.floor(0.8 * 2 * n), Math.floor(0.9 * 2 * n)];
   return {
     name: d.name,
     description: `${d.description}; as CTR rows (user_id, item_id): each interaction a click, ` +
-      `one unseen item a non-click`,
-    train: rows(train),
-    valid: rows(valid),
-    test: rows(test),
+      `one unseen item a non-click, seeded 8:1:1 split`,
+    train: part(0, a),
+    valid: part(a, b),
+    test: part(b, 2 * n),
   };
 }
 

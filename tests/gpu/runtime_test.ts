@@ -1,4 +1,4 @@
-// Runtime-level behaviour: generated shader module, batching, errors, numerics mode, device
+// Runtime-level behaviour: generated shader text and defines, batching, errors, numerics mode, device
 // loss, per-op live-buffer counts and import by URL.
 import {
   add,
@@ -22,42 +22,60 @@ import {
   tensor,
   tidy,
 } from "../../internal.ts";
-import { readWgsl, renderSources } from "../../shaders/gen.ts";
-import { sources } from "../../shaders/sources.ts";
+import * as attentionWgsl from "../../shaders/attention/wgsl.ts";
+import * as commonWgsl from "../../shaders/common/wgsl.ts";
 import { kernel, kernelSource } from "../../src/gpu/kernel.ts";
 import { assert, gpuTest } from "../helpers.ts";
 
-Deno.test("shaders/sources.ts is generated from the current shaders/*.wgsl", async () => {
-  const dir = new URL("../../shaders/", import.meta.url);
-  const expected = renderSources(await readWgsl(dir));
-  const actual = await Deno.readTextFile(new URL("sources.ts", dir));
-  if (actual !== expected) {
-    const { sources } = await import("../../shaders/sources.ts");
-    const files = await readWgsl(dir);
-    const stale = [...new Set([...Object.keys(files), ...Object.keys(sources)])]
-      .filter((k) => files[k] !== sources[k]);
-    assert.fail(`stale shaders/sources.ts (${stale.join(", ")}): run \`deno task gen\``);
-  }
-});
-
-Deno.test("kernelSource places a spec's shared files, in order, before its own file", () => {
+Deno.test("kernelSource places a spec's shared files, in order, before its own text", () => {
   const spec = kernel({
     name: "attention_bwd_dq",
-    lib: ["tile4", "attention_common", "attention_bwd_common"],
+    source: attentionWgsl.attention_bwd_dq,
+    lib: [commonWgsl.tile4, attentionWgsl.attention_common, attentionWgsl.attention_bwd_common],
     bindings: { q: "vec4<f32>" },
     uniforms: { n: "u32" },
     workgroupSize: [8],
   });
   const src = kernelSource(spec);
-  const at = (name: string) => src.indexOf(sources[name]);
-  assert.ok(at("tile4") > 0, "the first shared file is included");
-  assert.ok(at("attention_common") > at("tile4"), "then the second");
-  assert.ok(at("attention_bwd_common") > at("attention_common"), "then the third");
-  assert.ok(at("attention_bwd_dq") > at("attention_bwd_common"), "then the kernel's own file");
-  assert.throws(
-    () => kernelSource({ ...spec, lib: ["no_such_file"] }),
-    /no shader 'no_such_file.wgsl'/,
+  const at = (text: string) => src.indexOf(text);
+  assert.ok(at(commonWgsl.tile4) > 0, "the first shared file is included");
+  assert.ok(at(attentionWgsl.attention_common) > at(commonWgsl.tile4), "then the second");
+  assert.ok(
+    at(attentionWgsl.attention_bwd_common) > at(attentionWgsl.attention_common),
+    "then the third",
   );
+  assert.ok(
+    at(attentionWgsl.attention_bwd_dq) > at(attentionWgsl.attention_bwd_common),
+    "then the kernel's own text",
+  );
+  assert.throws(
+    () => kernelSource({ ...spec, lib: [undefined as unknown as string] }),
+    /attention_bwd_dq: lib\[0\] is not a WGSL string/,
+  );
+});
+
+Deno.test("kernelSource checks a spec's defines: each given, of its type, none undeclared", () => {
+  const spec = kernel({
+    name: "defines_probe",
+    source: "fn main() {}",
+    bindings: { x: "f32" },
+    uniforms: {},
+    defines: { N: "u32", S: "i32", E: "f32", B: "bool" },
+    workgroupSize: [1],
+  });
+  const src = kernelSource(spec, { N: 4, S: -2, E: 0.5, B: true });
+  for (const line of ["const N = 4;", "const S = -2;", "const E = 5e-1;", "const B = true;"]) {
+    assert.ok(src.includes(line), line);
+  }
+  const bad = (d: Record<string, number | boolean>) => () => kernelSource(spec, d);
+  const ok = { N: 4, S: -2, E: 0.5, B: true };
+  assert.throws(bad({ ...ok, N: -1 }), /defines_probe: define 'N' is -1, expected an u32/);
+  assert.throws(bad({ ...ok, S: 1.5 }), /define 'S' is 1.5, expected an i32/);
+  assert.throws(bad({ ...ok, E: Infinity }), /define 'E' is Infinity, expected a finite number/);
+  assert.throws(bad({ ...ok, B: 1 }), /define 'B' is 1, expected a boolean/);
+  const { B: _, ...missing } = ok;
+  assert.throws(bad(missing), /define 'B' is not given/);
+  assert.throws(bad({ ...ok, X: 1 }), /define 'X' is not declared/);
 });
 
 gpuTest("ops are recorded into batches, not one submit per op", async () => {

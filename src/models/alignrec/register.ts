@@ -38,6 +38,7 @@ register({
     icaLr: num(1e-3, "stage 1 Adam learning rate"),
     icaSeed: int(0, "stage 1 seed of initialisation and masks"),
   },
+  tiny: { icaEpochs: 2, icaDim: 16, icaHidden: 16, embeddingSize: 16 },
   async build({ data, config: c, artifact, log }) {
     const features = await artifact("features", async () => {
       if (data.unified) return data.unified;

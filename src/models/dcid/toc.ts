@@ -7,9 +7,11 @@
 import { kernel } from "../../gpu/kernel.ts";
 import { fmt, type Tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../../ops/common.ts";
+import * as dcidWgsl from "../../../shaders/dcid/wgsl.ts";
 
 const tocScoreK = kernel({
   name: "toc_score",
+  source: dcidWgsl.toc_score,
   bindings: { e: "f32", sim: "f32 rw", vari: "f32 rw", score: "f32 rw" },
   uniforms: { m: "u32", d: "u32", w_sim: "f32", w_var: "f32" },
   workgroupSize: [64],
@@ -17,6 +19,8 @@ const tocScoreK = kernel({
 
 const tocRankK = kernel({
   name: "toc_rank",
+  source: dcidWgsl.toc_rank,
+  defines: { DESC: "bool" },
   bindings: { score: "f32", sel: "i32 rw" },
   uniforms: { d: "u32", k: "u32", off: "u32" },
   workgroupSize: [64],

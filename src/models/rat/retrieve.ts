@@ -15,21 +15,29 @@ import { indexGuard, watchIndexGuard } from "../../ops/index_check.ts";
 import { tiledTopK, type TopK } from "../../ops/search/topk.ts";
 
 import { checkGroups, type RetrievalOptions } from "../../ops/search/hashing.ts";
+import * as ratWgsl from "../../../shaders/rat/wgsl.ts";
+import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 
 const countK = kernel({
   name: "rat_retrieve_count",
+  source: ratWgsl.rat_retrieve_count,
+  lib: [commonWgsl.index_guard],
   bindings: { ids: "i32", off: "i32", cnt: "atomic<i32> rw", bad: "atomic<i32> rw" },
   uniforms: { n: "u32", f: "u32", slot: "u32" },
   workgroupSize: [256],
 });
 const idfK = kernel({
   name: "rat_retrieve_idf",
+  source: ratWgsl.rat_retrieve_idf,
+  lib: [commonWgsl.index_guard],
   bindings: { ids: "i32", off: "i32", cnt: "i32", used: "i32", w: "f32 rw", bad: "atomic<i32> rw" },
   uniforms: { n: "u32", f: "u32", total: "u32", slot: "u32" },
   workgroupSize: [256],
 });
 const ratK = kernel({
   name: "rat_retrieve",
+  source: ratWgsl.rat_retrieve,
+  defines: { GROUPS: "bool" },
   bindings: { q: "i32", w: "f32", db: "i32", qg: "i32", dg: "i32", out: "f32 rw" },
   uniforms: { f: "u32", r0: "u32", nr: "u32", c0: "u32", nc: "u32" },
   workgroupSize: [256],

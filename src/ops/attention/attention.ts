@@ -24,6 +24,8 @@ import { add } from "../core/elementwise.ts";
 import { matmul } from "../matmul/matmul.ts";
 import { sumTo } from "../core/reduce.ts";
 import { broadcastTo, concat, permute, reshape, slice } from "../core/shape.ts";
+import * as attentionWgsl from "../../../shaders/attention/wgsl.ts";
+import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 
 /** Largest head dimension (of queries/keys and of values) the kernels accept. */
 export const MAX_HEAD_DIM = 256;
@@ -130,20 +132,26 @@ function specs(wg: number) {
   return {
     fwd: kernel({
       name: "attention_fwd",
-      lib: ["tile4", "attention_common"],
+      source: attentionWgsl.attention_fwd,
+      defines: { D_QK: "u32", D_V: "u32", VQ: "bool", VV: "bool", RV: "u32", RM: "u32" },
+      lib: [commonWgsl.tile4, attentionWgsl.attention_common],
       bindings: { ...INPUTS, lens: "i32", out: "f32 rw", lse: "f32 rw" },
       uniforms: UNIFORMS,
       workgroupSize: [wg],
     }),
     delta: kernel({
       name: "attention_bwd_delta",
+      source: attentionWgsl.attention_bwd_delta,
+      defines: { D_QK: "u32", D_V: "u32", VQ: "bool", VV: "bool" },
       bindings: { go: "f32", y: "f32", lse: "u32", lens: "i32", aux: "u32 rw" },
       uniforms: UNIFORMS,
       workgroupSize: [64],
     }),
     dq: kernel({
       name: "attention_bwd_dq",
-      lib: ["tile4", "attention_common", "attention_bwd_common"],
+      source: attentionWgsl.attention_bwd_dq,
+      defines: { D_QK: "u32", D_V: "u32", VQ: "bool", VV: "bool", RC: "u32", RM: "u32" },
+      lib: [commonWgsl.tile4, attentionWgsl.attention_common, attentionWgsl.attention_bwd_common],
       bindings: {
         ...INPUTS,
         go: "vec4<f32>",
@@ -156,7 +164,9 @@ function specs(wg: number) {
     }),
     dkv: kernel({
       name: "attention_bwd_dkv",
-      lib: ["tile4", "attention_common", "attention_bwd_common"],
+      source: attentionWgsl.attention_bwd_dkv,
+      defines: { D_QK: "u32", D_V: "u32", VQ: "bool", VV: "bool", RC: "u32", RM: "u32" },
+      lib: [commonWgsl.tile4, attentionWgsl.attention_common, attentionWgsl.attention_bwd_common],
       bindings: {
         ...INPUTS,
         go: "vec4<f32>",
@@ -176,12 +186,14 @@ const CHUNK_UNIFORMS = { ...UNIFORMS, c0: "u32", rows: "u32" } as const;
 const CHUNK = {
   probs: kernel({
     name: "attention_bwd_probs",
+    source: attentionWgsl.attention_bwd_probs,
     bindings: { s: "f32 rw", aux: "u32", bias: "f32", pd: "f32 rw" },
     uniforms: CHUNK_UNIFORMS,
     workgroupSize: [64],
   }),
   dscore: kernel({
     name: "attention_bwd_dscore",
+    source: attentionWgsl.attention_bwd_dscore,
     bindings: { p: "f32", dp: "f32 rw", aux: "u32", ds_out: "f32 rw" },
     uniforms: CHUNK_UNIFORMS,
     workgroupSize: [64],

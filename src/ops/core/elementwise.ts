@@ -17,6 +17,7 @@ import {
   output,
 } from "../common.ts";
 import { sumTo } from "./reduce.ts";
+import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
 /** Index of each unary op in the `switch` of unary.wgsl and unary_backward.wgsl. */
 const UNARY_CODE: Record<UnaryOp, number> = {
@@ -38,6 +39,8 @@ const UNARY_CODE: Record<UnaryOp, number> = {
 
 const unaryK = kernel({
   name: "unary",
+  source: coreWgsl.unary,
+  defines: { OP: "u32" },
   bindings: { x: "f32", y: "f32 rw" },
   uniforms: { n: "u32", alpha: "f32", beta: "f32" },
   workgroupSize: [256],
@@ -45,6 +48,8 @@ const unaryK = kernel({
 
 const unaryBackK = kernel({
   name: "unary_backward",
+  source: coreWgsl.unary_backward,
+  defines: { OP: "u32" },
   bindings: { x: "f32", y: "f32", gy: "f32", gx: "f32 rw" },
   uniforms: { n: "u32", alpha: "f32", beta: "f32" },
   workgroupSize: [256],
@@ -124,6 +129,8 @@ const BINARY_CODE: Record<BinaryOp, number> = {
 
 const binaryK = kernel({
   name: "binary",
+  source: coreWgsl.binary,
+  defines: { OP: "u32", SAME: "bool", RANK: "u32" },
   bindings: { a: "f32", b: "f32", out: "f32 rw" },
   uniforms: { n: "u32", shape: "u32x8", sa: "u32x8", sb: "u32x8" },
   workgroupSize: [256],

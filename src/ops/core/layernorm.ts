@@ -12,9 +12,13 @@ import { fmt, type Tensor } from "../../tensor.ts";
 import { expectDtype, launch, output } from "../common.ts";
 import { reduceAxis } from "./reduce.ts";
 import { rowLaunch } from "../rows.ts";
+import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
 const fwdK = kernel({
   name: "layernorm",
+  source: coreWgsl.layernorm,
+  lib: [coreWgsl.wg_sum],
+  defines: { SMALL: "bool", GAMMA: "bool", BETA: "bool" },
   bindings: { x: "f32", gamma: "f32", beta: "f32", y: "f32 rw", stats: "f32 rw" },
   uniforms: { rows: "u32", n: "u32", eps: "f32" },
   workgroupSize: [256],
@@ -22,6 +26,8 @@ const fwdK = kernel({
 
 const bwdK = kernel({
   name: "layernorm_backward",
+  source: coreWgsl.layernorm_backward,
+  defines: { SMALL: "bool", GAMMA: "bool" },
   bindings: { x: "f32", gamma: "f32", stats: "f32", gy: "f32", gx: "f32 rw" },
   uniforms: { rows: "u32", n: "u32" },
   workgroupSize: [256],
@@ -29,6 +35,7 @@ const bwdK = kernel({
 
 const paramsK = kernel({
   name: "layernorm_backward_params",
+  source: coreWgsl.layernorm_backward_params,
   bindings: { x: "f32", stats: "f32", gy: "f32", pg: "f32 rw", pb: "f32 rw" },
   uniforms: { rows: "u32", n: "u32", chunk: "u32" },
   workgroupSize: [64],

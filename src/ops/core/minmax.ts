@@ -10,9 +10,12 @@ import { kernel } from "../../gpu/kernel.ts";
 import { type Node, record, type RuleTable } from "../../autograd/tape.ts";
 import { fmt, runtime, type Shape, type Tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, normAxis, output } from "../common.ts";
+import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
 const argK = kernel({
   name: "argmax",
+  source: coreWgsl.argmax,
+  defines: { ROW: "bool", MIN: "bool" },
   bindings: { x: "f32", val: "f32 rw", idx: "i32 rw" },
   uniforms: { outer: "u32", red: "u32", inner: "u32" },
   workgroupSize: [256],
@@ -20,6 +23,7 @@ const argK = kernel({
 
 const backK = kernel({
   name: "max_backward",
+  source: coreWgsl.max_backward,
   bindings: { idx: "i32", gy: "f32", gx: "f32 rw" },
   uniforms: { outer: "u32", red: "u32", inner: "u32" },
   workgroupSize: [256],

@@ -10,9 +10,12 @@ import { fmt, runtime, type Shape, type Tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, normAxis, output } from "../common.ts";
 import { broadcastTo, reshape } from "./shape.ts";
 import { scale as scaleTensor } from "./elementwise.ts";
+import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
 const reduceK = kernel({
   name: "reduce",
+  source: coreWgsl.reduce,
+  defines: { OP: "u32", ROW: "bool" },
   bindings: { x: "f32", out: "f32 rw" },
   uniforms: { outer: "u32", red: "u32", inner: "u32", chunk: "u32", nb: "u32", scale: "f32" },
   workgroupSize: [256],

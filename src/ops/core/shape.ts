@@ -19,9 +19,12 @@ import {
   stridesOf,
 } from "../common.ts";
 import { sumTo } from "./reduce.ts";
+import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
 const copyK = kernel({
   name: "strided_copy",
+  source: coreWgsl.strided_copy,
+  defines: { RANK: "u32" },
   bindings: { x: "u32", out: "u32 rw" },
   uniforms: {
     n: "u32",

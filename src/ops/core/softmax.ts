@@ -11,9 +11,12 @@ import { fmt, type Tensor } from "../../tensor.ts";
 import { expectDtype, launch, normAxis, output } from "../common.ts";
 import { rowLaunch } from "../rows.ts";
 import { permute } from "./shape.ts";
+import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
 const fwdK = kernel({
   name: "softmax",
+  source: coreWgsl.softmax,
+  defines: { LOG: "bool", LSE: "bool", SMALL: "bool" },
   bindings: { x: "f32", y: "f32 rw" },
   uniforms: { rows: "u32", n: "u32" },
   workgroupSize: [256],
@@ -21,6 +24,9 @@ const fwdK = kernel({
 
 const bwdK = kernel({
   name: "softmax_backward",
+  source: coreWgsl.softmax_backward,
+  lib: [coreWgsl.wg_sum],
+  defines: { MODE: "u32", SMALL: "bool" },
   bindings: { x: "f32", y: "f32", gy: "f32", gx: "f32 rw" },
   uniforms: { rows: "u32", n: "u32" },
   workgroupSize: [256],

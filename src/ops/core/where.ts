@@ -10,9 +10,12 @@ import { type Node, record, type RuleTable } from "../../autograd/tape.ts";
 import { type DType, fmt, type Shape, type Tensor } from "../../tensor.ts";
 import { broadcastShapes, broadcastStrides, groups, launch, output } from "../common.ts";
 import { sumTo } from "./reduce.ts";
+import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
 const whereK = kernel({
   name: "where",
+  source: coreWgsl.where,
+  defines: { COND_F32: "bool", FILL: "u32" },
   bindings: { c: "u32", a: "u32", b: "u32", out: "u32 rw" },
   uniforms: {
     n: "u32",

@@ -19,6 +19,8 @@ import { div } from "../core/elementwise.ts";
 import { adapterClass } from "../matmul/select.ts";
 import { reduceAxis } from "../core/reduce.ts";
 import { reshape } from "../core/shape.ts";
+import * as commonWgsl from "../../../shaders/common/wgsl.ts";
+import * as lossesWgsl from "../../../shaders/losses/wgsl.ts";
 
 // --- InfoNCE ------------------------------------------------------------------------------
 
@@ -31,6 +33,8 @@ const NORM_EPS = 1e-12;
 
 const rnormK = kernel({
   name: "infonce_rnorm",
+  source: lossesWgsl.infonce_rnorm,
+  defines: { EPS: "f32" },
   bindings: { x: "f32", st: "f32 rw" },
   uniforms: { rows: "u32", d: "u32", off: "u32" },
   workgroupSize: [ROWS_WG],
@@ -38,7 +42,9 @@ const rnormK = kernel({
 
 const fwdK = kernel({
   name: "infonce_fwd",
-  lib: ["infonce_common"],
+  source: lossesWgsl.infonce_fwd,
+  defines: { TK: "u32", NORM: "bool", MASK: "bool", D16: "bool", EPS: "f32" },
+  lib: [lossesWgsl.infonce_common],
   bindings: { x: "f32", k: "f32", ids: "i32", st: "f32 rw", loss: "f32 rw", state: "f32 rw" },
   uniforms: {
     rows: "u32",
@@ -58,7 +64,9 @@ const fwdK = kernel({
 
 const bwdK = kernel({
   name: "infonce_bwd",
-  lib: ["infonce_common"],
+  source: lossesWgsl.infonce_bwd,
+  defines: { NORM: "bool", MASK: "bool", TAU: "bool", EPS: "f32", TK: "u32", D16: "bool" },
+  lib: [lossesWgsl.infonce_common],
   bindings: { x: "f32", k: "f32", ids: "i32", st: "f32", gx: "f32 rw", tpart: "f32 rw" },
   uniforms: {
     rows: "u32",
@@ -86,7 +94,9 @@ const RB_ROWS = 16;
 
 const fwdRbK = kernel({
   name: "infonce_fwd_rb",
-  lib: ["tile4", "infonce_rb_common"],
+  source: lossesWgsl.infonce_fwd_rb,
+  defines: { NORM: "bool", MASK: "bool" },
+  lib: [commonWgsl.tile4, lossesWgsl.infonce_rb_common],
   bindings: {
     x4: "vec4<f32>",
     k4: "vec4<f32>",
@@ -113,7 +123,9 @@ const fwdRbK = kernel({
 
 const bwdRbK = kernel({
   name: "infonce_bwd_rb",
-  lib: ["tile4", "infonce_rb_common"],
+  source: lossesWgsl.infonce_bwd_rb,
+  defines: { NORM: "bool", MASK: "bool", TAU: "bool", EPS: "f32" },
+  lib: [commonWgsl.tile4, lossesWgsl.infonce_rb_common],
   bindings: {
     x4: "vec4<f32>",
     k4: "vec4<f32>",

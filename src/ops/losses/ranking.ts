@@ -11,11 +11,15 @@ import { fmt, type Tensor } from "../../tensor.ts";
 import { expectDtype, expectSameShape, groups, launch, output } from "../common.ts";
 import { add, affine, mul, neg, softplus, sub } from "../core/elementwise.ts";
 import { mean, reduceAxis } from "../core/reduce.ts";
+import * as lossesWgsl from "../../../shaders/losses/wgsl.ts";
 
 // --- Sampled softmax --------------------------------------------------------------------------
 
 const ssFwdK = kernel({
   name: "sampled_softmax_fwd",
+  source: lossesWgsl.sampled_softmax_fwd,
+  lib: [lossesWgsl.sampled_softmax_common],
+  defines: { LOGQ_POS: "bool", LOGQ_NEG: "bool" },
   bindings: {
     pos: "f32",
     neg: "f32",
@@ -30,6 +34,9 @@ const ssFwdK = kernel({
 
 const ssBwdK = kernel({
   name: "sampled_softmax_bwd",
+  source: lossesWgsl.sampled_softmax_bwd,
+  lib: [lossesWgsl.sampled_softmax_common],
+  defines: { LOGQ_POS: "bool", LOGQ_NEG: "bool" },
   bindings: {
     pos: "f32",
     neg: "f32",
@@ -150,6 +157,7 @@ export function sampledSoftmaxGrad(
 
 const bprFwdK = kernel({
   name: "bpr_fwd",
+  source: lossesWgsl.bpr_fwd,
   bindings: { pos: "f32", neg: "f32", loss: "f32 rw" },
   uniforms: { n: "u32", k: "u32" },
   workgroupSize: [256],
@@ -157,6 +165,7 @@ const bprFwdK = kernel({
 
 const bprBwdK = kernel({
   name: "bpr_bwd",
+  source: lossesWgsl.bpr_bwd,
   bindings: { pos: "f32", neg: "f32", gy: "f32", gpos: "f32 rw", gneg: "f32 rw" },
   uniforms: { rows: "u32", k: "u32" },
   workgroupSize: [64],

@@ -28,6 +28,8 @@ import {
   REGBLOCK_WG,
   selectMatmul,
 } from "./select.ts";
+import * as commonWgsl from "../../../shaders/common/wgsl.ts";
+import * as matmulWgsl from "../../../shaders/matmul/wgsl.ts";
 
 /** Options of {@link matmul}. */
 export interface MatmulOptions {
@@ -50,6 +52,8 @@ const ACT_CODE: Record<LinearActivation, number> = {
 
 const naiveK = kernel({
   name: "matmul_naive",
+  source: matmulWgsl.matmul_naive,
+  defines: { TRANS_A: "bool", TRANS_B: "bool" },
   bindings: { a: "f32", b: "f32", c: "f32 rw" },
   uniforms: { m: "u32", n: "u32", k: "u32", batch: "u32", stride_a: "u32", stride_b: "u32" },
   workgroupSize: [8, 8],
@@ -59,7 +63,19 @@ const naiveK = kernel({
 // define which view it reads).
 const regblockK = kernel({
   name: "matmul_regblock",
-  lib: ["tile4"],
+  source: matmulWgsl.matmul_regblock,
+  defines: {
+    RM: "u32",
+    RN: "u32",
+    TRANS_A: "bool",
+    TRANS_B: "bool",
+    VA: "bool",
+    VB: "bool",
+    KTAIL: "bool",
+    BIAS: "bool",
+    ACT: "u32",
+  },
+  lib: [commonWgsl.tile4, commonWgsl.quad],
   bindings: {
     a: "f32",
     a4: "vec4<f32>",
@@ -82,6 +98,17 @@ const regblockK = kernel({
 
 const tiledK = kernel({
   name: "matmul_tiled",
+  source: matmulWgsl.matmul_tiled,
+  defines: {
+    TR: "u32",
+    TILE: "u32",
+    ST: "u32",
+    SH: "u32",
+    TRANS_A: "bool",
+    TRANS_B: "bool",
+    BIAS: "bool",
+    ACT: "u32",
+  },
   bindings: { a: "f32", b: "f32", bias: "f32", c: "f32 rw" },
   uniforms: { m: "u32", n: "u32", k: "u32", stride_a: "u32", stride_b: "u32" },
   workgroupSize: [16, 16],

@@ -14,15 +14,19 @@ import { fmt, randNormal, type Tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../common.ts";
 import { affine } from "../core/elementwise.ts";
 import { tiledTopK } from "./topk.ts";
+import * as searchWgsl from "../../../shaders/search/wgsl.ts";
 
 const simhashK = kernel({
   name: "simhash",
+  source: searchWgsl.simhash,
   bindings: { x: "f32", planes: "f32", out: "u32 rw" },
   uniforms: { n: "u32", d: "u32", bits: "u32", words: "u32" },
   workgroupSize: [64],
 });
 const hammingK = kernel({
   name: "hamming",
+  source: searchWgsl.hamming,
+  defines: { GROUPS: "bool" },
   bindings: { q: "u32", db: "u32", qg: "i32", dg: "i32", out: "f32 rw" },
   uniforms: { words: "u32", r0: "u32", nr: "u32", c0: "u32", nc: "u32" },
   workgroupSize: [256],

@@ -23,6 +23,8 @@ import { fmt, runtime, type Tensor, tensor, tidy, zeros } from "../../tensor.ts"
 import { expectDtype, launch, output } from "../common.ts";
 import { gather } from "../sparse/gather.ts";
 import { matmul } from "../matmul/matmul.ts";
+import * as searchWgsl from "../../../shaders/search/wgsl.ts";
+import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
 /** Largest k the kernel supports. */
 export const TOPK_MAX_K = 128;
@@ -31,6 +33,8 @@ function topkSpec(kc: number) {
   // Lists of kc entries per invocation in workgroup memory: 8·kc·WG bytes ≤ 16 KiB.
   return kernel({
     name: "topk",
+    source: searchWgsl.topk,
+    defines: { KC: "u32", EXCL_DIAG: "bool" },
     bindings: { x: "f32", vals: "f32 rw", idx: "i32 rw" },
     uniforms: { rows: "u32", len: "u32", k: "u32", col_off: "u32", row_off: "u32", init: "u32" },
     workgroupSize: [Math.min(64, 2048 / kc)],
@@ -40,6 +44,7 @@ const specs = new Map<number, ReturnType<typeof topkSpec>>();
 
 const maskK = kernel({
   name: "topk_mask",
+  source: searchWgsl.topk_mask,
   bindings: { scores: "f32 rw", ptr: "i32", items: "i32", users: "i32" },
   uniforms: { rows: "u32", len: "u32" },
   workgroupSize: [64],
@@ -49,6 +54,7 @@ const maskK = kernel({
 // NaN score would otherwise read as "masked" and vanish from every list).
 const finiteK = kernel({
   name: "check_finite",
+  source: coreWgsl.check_finite,
   bindings: { x: "f32", flags: "atomic<u32> rw" },
   uniforms: { n: "u32", slot: "u32" },
   workgroupSize: [256],

@@ -19,15 +19,21 @@ import { type DType, fmt, runtime, type Tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../common.ts";
 import { assertKnownInRange, indexGuard, watchIndexGuard } from "../index_check.ts";
 import { buildCsr } from "../core/scan.ts";
+import * as sparseWgsl from "../../../shaders/sparse/wgsl.ts";
+import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 
 const gatherK = kernel({
   name: "gather",
+  source: sparseWgsl.gather,
+  lib: [commonWgsl.index_guard],
+  defines: { POISON: "bool" },
   bindings: { table: "u32", idx: "i32", out: "u32 rw", bad: "atomic<i32> rw" },
   uniforms: { n: "u32", row: "u32", rows: "u32", slot: "u32" },
   workgroupSize: [256],
 });
 const segsumK = kernel({
   name: "gather_segsum",
+  source: sparseWgsl.gather_segsum,
   bindings: { g: "f32", idx: "i32", row_ptr: "i32", perm: "i32", out: "f32 rw" },
   uniforms: { n: "u32", row: "u32", rows: "u32" },
   workgroupSize: [256],

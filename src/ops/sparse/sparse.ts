@@ -22,27 +22,33 @@ import { buildCsr, csrRowIds } from "../core/scan.ts";
 import { MAX_LOOP, reduceAxis } from "../core/reduce.ts";
 import { reshape, slice } from "../core/shape.ts";
 import { tiledTopK } from "../search/topk.ts";
+import * as sparseWgsl from "../../../shaders/sparse/wgsl.ts";
 
 const spmmK = kernel({
   name: "spmm",
+  source: sparseWgsl.spmm,
   bindings: { row_ptr: "i32", col: "i32", val: "f32", x: "f32", out: "f32 rw" },
   uniforms: { m: "u32", d: "u32", chunk: "u32", nb: "u32" },
   workgroupSize: [256],
 });
 const degreeK = kernel({
   name: "knn_degree",
+  source: sparseWgsl.knn_degree,
   bindings: { row_ptr: "i32", val: "f32", deg: "f32 rw" },
   uniforms: { rows: "u32" },
   workgroupSize: [256],
 });
 const weightsK = kernel({
   name: "knn_weights",
+  source: sparseWgsl.knn_weights,
+  defines: { NORM: "u32" },
   bindings: { row_of: "i32", col: "i32", val: "f32", deg: "f32", out: "f32 rw" },
   uniforms: { nnz: "u32" },
   workgroupSize: [256],
 });
 const normalizeK = kernel({
   name: "knn_normalize",
+  source: sparseWgsl.knn_normalize,
   bindings: { x: "f32", out: "f32 rw" },
   uniforms: { n: "u32", d: "u32" },
   workgroupSize: [64],

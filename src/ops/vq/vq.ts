@@ -23,12 +23,17 @@ import { fmt, type Tensor, zeros } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../common.ts";
 import { currentAdapterClass, matmul } from "../matmul/matmul.ts";
 import { reshape } from "../core/shape.ts";
+import * as commonWgsl from "../../../shaders/common/wgsl.ts";
+import * as vqWgsl from "../../../shaders/vq/wgsl.ts";
 
 /** Distance used to pick codes. */
 export type VqMetric = "l2" | "cosine";
 
 const nearestK = kernel({
   name: "vq_nearest",
+  source: vqWgsl.vq_nearest,
+  lib: [vqWgsl.vq_order],
+  defines: { COSINE: "bool", DIST: "bool" },
   bindings: { x: "f32", codes: "f32", enorm: "f32", xnorm: "f32", idx: "i32 rw", dist: "f32 rw" },
   uniforms: { n: "u32", m: "u32", d: "u32", nb: "u32", x_row: "u32", x_bat: "u32" },
   workgroupSize: [16, 16],
@@ -37,7 +42,9 @@ const nearestK = kernel({
 // x4 / e4 view the same buffers as x / codes as vec4 (read when every row is 16-byte aligned).
 const nearestRbK = kernel({
   name: "vq_nearest_rb",
-  lib: ["tile4"],
+  source: vqWgsl.vq_nearest_rb,
+  defines: { RM: "u32", RN: "u32", VEC: "bool", KTAIL: "bool", COSINE: "bool", DIST: "bool" },
+  lib: [commonWgsl.tile4, commonWgsl.quad],
   bindings: {
     x: "f32",
     x4: "vec4<f32>",
@@ -54,6 +61,9 @@ const nearestRbK = kernel({
 
 const topkK = kernel({
   name: "vq_topk",
+  source: vqWgsl.vq_topk,
+  lib: [vqWgsl.vq_order],
+  defines: { COSINE: "bool", DIST: "bool", K: "u32" },
   bindings: { x: "f32", codes: "f32", enorm: "f32", xnorm: "f32", idx: "i32 rw", dist: "f32 rw" },
   uniforms: { n: "u32", m: "u32", d: "u32", nb: "u32", x_row: "u32", x_bat: "u32" },
   workgroupSize: [32],
@@ -61,6 +71,8 @@ const topkK = kernel({
 
 const sqnormK = kernel({
   name: "vq_sqnorm",
+  source: vqWgsl.vq_sqnorm,
+  defines: { INV: "bool" },
   bindings: { x: "f32", out: "f32 rw" },
   uniforms: { n: "u32", nb: "u32", d: "u32", x_row: "u32", x_bat: "u32" },
   workgroupSize: [64],
@@ -68,6 +80,9 @@ const sqnormK = kernel({
 
 const argminK = kernel({
   name: "vq_argmin",
+  source: vqWgsl.vq_argmin,
+  lib: [vqWgsl.vq_order],
+  defines: { COSINE: "bool" },
   bindings: { dots: "f32", enorm: "f32", idx: "i32 rw" },
   uniforms: { n: "u32", m: "u32" },
   workgroupSize: [64],
@@ -75,6 +90,7 @@ const argminK = kernel({
 
 const lookupK = kernel({
   name: "vq_lookup",
+  source: vqWgsl.vq_lookup,
   bindings: { codes: "f32", idx: "i32", out: "f32 rw" },
   uniforms: { n: "u32", m: "u32", d: "u32", nb: "u32" },
   workgroupSize: [256],
@@ -82,6 +98,8 @@ const lookupK = kernel({
 
 const sumsK = kernel({
   name: "vq_code_sums",
+  source: vqWgsl.vq_code_sums,
+  defines: { JT: "u32" },
   bindings: { idx: "i32", x: "f32", sums: "f32 rw", cnt: "f32 rw" },
   uniforms: { n: "u32", m: "u32", d: "u32", nb: "u32", x_row: "u32", x_bat: "u32" },
   workgroupSize: [64],
@@ -89,6 +107,7 @@ const sumsK = kernel({
 
 const emaCountsK = kernel({
   name: "ema_counts",
+  source: vqWgsl.ema_counts,
   bindings: { cnt: "f32", count: "f32 rw" },
   uniforms: { m: "u32", decay: "f32", eps: "f32" },
   workgroupSize: [256],
@@ -96,6 +115,7 @@ const emaCountsK = kernel({
 
 const emaWeightsK = kernel({
   name: "ema_weights",
+  source: vqWgsl.ema_weights,
   bindings: { sums: "f32", count: "f32", weight: "f32 rw", codes: "f32 rw" },
   uniforms: { n: "u32", d: "u32", decay: "f32" },
   workgroupSize: [256],
@@ -103,6 +123,7 @@ const emaWeightsK = kernel({
 
 const centroidsK = kernel({
   name: "vq_centroids",
+  source: vqWgsl.vq_centroids,
   bindings: { sums: "f32", cnt: "f32", codes: "f32 rw" },
   uniforms: { n: "u32", d: "u32" },
   workgroupSize: [256],
@@ -110,6 +131,8 @@ const centroidsK = kernel({
 
 const resetK = kernel({
   name: "vq_reset",
+  source: vqWgsl.vq_reset,
+  defines: { EMA: "bool" },
   bindings: {
     cnt: "f32",
     x: "f32",
