@@ -9,11 +9,12 @@ import { noGrad } from "../autograd/tape.ts";
 import type { CtrData } from "../data/ctr.ts";
 import { auc, gauc, logLoss } from "../metrics/ctr.ts";
 import type { Module } from "../nn/module.ts";
+import { add } from "../ops/core/elementwise.ts";
 import { bceWithLogits } from "../ops/losses/ranking.ts";
 import { indexTensor } from "../ops/index_check.ts";
 import type { Rng } from "../random.ts";
 import { keep, readAll, type Tensor, tensor, tidy } from "../tensor.ts";
-import type { Task } from "./loop.ts";
+import type { LossOutput, Task } from "./loop.ts";
 
 /** Train / valid / test tables encoded by one `CtrEncoder`. */
 export interface CtrSplits {
@@ -53,6 +54,8 @@ export interface CtrModel extends Module {
   readonly name: string;
   /** Logits `[B]` of a batch (records the graph). */
   logits(batch: CtrTensors): Tensor<"f32">;
+  /** A regulariser added to each batch's loss (e.g. L2 on embedding tables), or null. */
+  penalty?(): Tensor<"f32"> | null;
 }
 
 /** Uploads rows of a table. */
@@ -149,9 +152,11 @@ export function ctrTask(
       for (let lo = 0; lo < n; lo += b) yield perm.slice(lo, lo + b);
     },
     size: (rows) => rows.length,
-    loss(rows) {
+    loss(rows): LossOutput {
       const t = ctrTensors(data.train, rows);
       const bce = bceWithLogits(model.logits(t), t.labels);
+      const reg = model.penalty?.() ?? null;
+      if (reg) return { loss: add(bce, reg), parts: { bce, reg } };
       return { loss: bce, parts: { bce } };
     },
     evaluate: (split) => evaluateCtr(model, split === "valid" ? data.valid : data.test, groupField),
