@@ -53,6 +53,7 @@ export * from "./src/nn/conv.ts";
 export * from "./src/nn/graph_conv.ts";
 export * from "./src/nn/attention.ts";
 export * from "./src/nn/rnn.ts";
+export * from "./src/nn/mlm.ts";
 export * from "./src/nn/vq.ts";
 export * from "./src/nn/adapt.ts";
 export * from "./src/nn/dropout.ts";

@@ -11,3 +11,4 @@ export * from "./vbpr/mod.ts";
 export * from "./popularity/mod.ts";
 export * from "./rat/mod.ts";
 export * from "./dcid/mod.ts";
+export * from "./oleo/mod.ts";

@@ -67,3 +67,5 @@ export type { AdapterOptions, LoRAOptions, NamePattern, ParamGroup } from "./ada
 export { Dropout, dropout } from "./dropout.ts";
 export { ClipObjective, MaskedFeatureModel, semanticIds } from "./objectives.ts";
 export type { MaskedFeatureOptions } from "./objectives.ts";
+export { maskTokens, MlmHead } from "./mlm.ts";
+export type { MaskedBatch, MaskOptions } from "./mlm.ts";
