@@ -18,3 +18,11 @@ export type { TokenRows } from "./tokenizer.ts";
 export { TextMlm } from "./pretrain.ts";
 export { isNewsData, mindData, ml100kNews, syntheticMind } from "./data.ts";
 export type { MindFiles, Ml100kNewsOptions, NewsData, SyntheticMindOptions } from "./data.ts";
+export {
+  accuracyPerCost,
+  buildNewsModel,
+  historiesOf,
+  pretrainEncoder,
+  tokenize,
+} from "./stage.ts";
+export type { BuildNewsOptions, BuiltNewsModel, Stage1Config, Stage1Result } from "./stage.ts";
