@@ -3,24 +3,6 @@
 // stats[2c + 1] = 1/sqrt(var + eps), and with UPDATE the running buffers move by `momentum`
 // (running_var takes the unbiased variance, as PyTorch). Otherwise the running buffers give
 // the statistics.
-var<workgroup> sh: array<f32, WG_X>;
-
-fn wg_sum(lid: u32, v: f32) -> f32 {
-  sh[lid] = v;
-  workgroupBarrier();
-  for (var s = WG_X / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { sh[lid] = sh[lid] + sh[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = sh[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn at(c: u32, e: u32) -> u32 {
-  return ((e / u.inner) * u.c + c) * u.inner + e % u.inner;
-}
-
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let c = wid.x;

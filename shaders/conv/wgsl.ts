@@ -19,24 +19,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 export const batchnorm_backward: string = `// Gradient of batch norm, one workgroup per channel: Σgy and Σgy·x̂ over the channel give
 // dβ and dγ; with batch statistics (TRAIN) gx = γ·rstd·(gy − mean(gy) − x̂·mean(gy·x̂)),
 // with running statistics gx = γ·rstd·gy.
-var<workgroup> sh: array<f32, WG_X>;
-
-fn wg_sum(lid: u32, v: f32) -> f32 {
-  sh[lid] = v;
-  workgroupBarrier();
-  for (var s = WG_X / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { sh[lid] = sh[lid] + sh[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = sh[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn at(c: u32, e: u32) -> u32 {
-  return ((e / u.inner) * u.c + c) * u.inner + e % u.inner;
-}
-
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let c = wid.x;
@@ -72,30 +54,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 `;
 
+/** `shaders/conv/batchnorm_common.wgsl`. */
+export const batchnorm_common: string = `// Flat index of element e (of outer·inner) of channel c in a [outer, c, inner] tensor.
+fn at(c: u32, e: u32) -> u32 {
+  return ((e / u.inner) * u.c + c) * u.inner + e % u.inner;
+}
+`;
+
 /** `shaders/conv/batchnorm_stats.wgsl`. */
 export const batchnorm_stats: string = `// Per-channel statistics of batch norm over x viewed as [outer, C, inner]; one workgroup per
 // channel. TRAIN: the batch mean and biased variance (two passes), saved as stats[2c] = mean,
 // stats[2c + 1] = 1/sqrt(var + eps), and with UPDATE the running buffers move by \`momentum\`
 // (running_var takes the unbiased variance, as PyTorch). Otherwise the running buffers give
 // the statistics.
-var<workgroup> sh: array<f32, WG_X>;
-
-fn wg_sum(lid: u32, v: f32) -> f32 {
-  sh[lid] = v;
-  workgroupBarrier();
-  for (var s = WG_X / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { sh[lid] = sh[lid] + sh[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = sh[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn at(c: u32, e: u32) -> u32 {
-  return ((e / u.inner) * u.c + c) * u.inner + e % u.inner;
-}
-
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let c = wid.x;

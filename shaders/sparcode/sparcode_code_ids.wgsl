@@ -1,14 +1,6 @@
 // Product-quantisation codes → one code id per token: ids[t] = Σ_m codes[t, m]·N^(M−1−m)
 // (sub-space 0 most significant), the row of the (code × item) table and of the inverted
 // index. A sub-code outside [0, N) makes the id −1 and is recorded in the index-guard slot.
-fn flag_bad(pos: u32, v: i32) {
-  let b = u.slot * 4u;
-  atomicAdd(&bad[b], 1);
-  atomicMin(&bad[b + 1u], i32(pos));
-  atomicMin(&bad[b + 2u], v);
-  atomicMax(&bad[b + 3u], v);
-}
-
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

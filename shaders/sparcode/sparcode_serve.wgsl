@@ -4,14 +4,6 @@
 // once per list, so the threads of one list never collide, and a storage barrier between
 // lists fixes the order of the sums (deterministic, no float atomics). A code outside
 // [0, ncodes) adds nothing and is recorded in the index-guard slot.
-fn flag_bad(pos: u32, v: i32) {
-  let b = u.slot * 4u;
-  atomicAdd(&bad[b], 1);
-  atomicMin(&bad[b + 1u], i32(pos));
-  atomicMin(&bad[b + 2u], v);
-  atomicMax(&bad[b + 3u], v);
-}
-
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

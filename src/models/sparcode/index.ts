@@ -25,6 +25,7 @@ import { add } from "../../ops/core/elementwise.ts";
 import { reshape, slice } from "../../ops/core/shape.ts";
 import { gather } from "../../ops/sparse/gather.ts";
 import { type TopK, topk } from "../../ops/search/topk.ts";
+import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 import * as sparcodeWgsl from "../../../shaders/sparcode/wgsl.ts";
 
 const WG = 256;
@@ -48,6 +49,7 @@ const fillK = kernel({
 const serveK = kernel({
   name: "sparcode_serve",
   source: sparcodeWgsl.sparcode_serve,
+  lib: [commonWgsl.index_guard],
   bindings: {
     codes: "i32",
     ptr: "i32",
@@ -69,6 +71,7 @@ const countsK = kernel({
 const idsK = kernel({
   name: "sparcode_code_ids",
   source: sparcodeWgsl.sparcode_code_ids,
+  lib: [commonWgsl.index_guard],
   bindings: { codes: "i32", ids: "i32 rw", bad: "atomic<i32> rw" },
   uniforms: { n: "u32", m: "u32", ncodes: "u32", slot: "u32" },
   workgroupSize: [64],

@@ -7,6 +7,7 @@
  */
 
 import { kernel } from "../../gpu/kernel.ts";
+import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 import * as convWgsl from "../../../shaders/conv/wgsl.ts";
 import { type Node, record, type RuleTable } from "../../autograd/tape.ts";
 import { fmt, type Tensor, zeros } from "../../tensor.ts";
@@ -15,6 +16,7 @@ import { expectDtype, groups, launch, normAxis, output } from "../common.ts";
 const statsK = kernel({
   name: "batchnorm_stats",
   source: convWgsl.batchnorm_stats,
+  lib: [coreWgsl.wg_sum, convWgsl.batchnorm_common],
   bindings: { x: "f32", rmean: "f32 rw", rvar: "f32 rw", stats: "f32 rw" },
   defines: { TRAIN: "bool", UPDATE: "bool" },
   uniforms: { outer: "u32", c: "u32", inner: "u32", eps: "f32", momentum: "f32" },
@@ -33,6 +35,7 @@ const applyK = kernel({
 const bwdK = kernel({
   name: "batchnorm_backward",
   source: convWgsl.batchnorm_backward,
+  lib: [coreWgsl.wg_sum, convWgsl.batchnorm_common],
   bindings: {
     x: "f32",
     gy: "f32",
