@@ -4,7 +4,9 @@
  * 1. Stage 1 (ICA): a small multimodal encoder aligns the two content modalities of every item
  *    and exports one unified feature row per item (src/models/ica.ts).
  * 2. Stage 2 (CCA + UIA): AlignRec trains on the interactions with those features
- *    (src/models/alignrec.ts); LightGCN and popularity are trained/evaluated the same way.
+ *    (src/models/alignrec/model.ts); LightGCN and popularity are trained/evaluated the same way.
+ *    Every model runs through the runner (src/runner/run.ts, as `deno task train --model …`
+ *    would), each into its own run folder `<out>/<model>/`.
  * 3. Reports full-ranking test metrics at the best-valid epoch, the paper's intermediate metrics
  *    (zero-shot and item-CF from features alone, masked-modality robustness), and writes the
  *    trained weights (safetensors), the unified features (.npy), AlignRec's top 20 per user
@@ -16,40 +18,38 @@
  * deno task demo --ml100k ../shared/data/ml-100k
  * deno task demo --data path/to/baby      # MMRec folder: baby.inter + image_feat.npy/text_feat.npy
  * ```
- * Options: `--out DIR` (default ./out), `--epochs N`, `--batch N`, `--lr X`, `--patience N`,
- * `--ica-epochs N`, `--name NAME` (MMRec file stem), `--vbpr` (add the VBPR baseline),
- * `--mask-train` (also train AlignRec on features with half the images masked),
- * `--spec` (the paper's training settings: batch 2048, lr 1e-3, 1000 epochs, patience 30),
- * `--resume` (continue AlignRec from `<out>/alignrec.ckpt.safetensors`, written every epoch).
+ * Options: `--out DIR` (default ./out), `--epochs N`, `--batch N`, `--lr X`, `--patience N`
+ * (each applies to every model trained), `--ica-epochs N`, `--name NAME` (the `.inter` file
+ * stem), `--vbpr` (add the VBPR baseline), `--mask-train` (also train AlignRec on features with
+ * half the images masked), `--spec` (the paper's training settings: batch 2048, lr 1e-3, 1000
+ * epochs, patience 30), `--resume` (continue AlignRec from its run folder's checkpoint,
+ * `<out>/alignrec/checkpoint.safetensors`, written every epoch). Epochs are 0-based in every
+ * table and file.
  * @module
  */
 
 import {
-  AlignRec,
-  type AlignRecConfig,
   concatFeatures,
   type EpochLog,
   type FeatureMetrics,
   featureMetrics,
   type FeatureTable,
-  fit,
-  type FitOptions,
   type FitResult,
   init,
-  LightGCN,
   maskedItems,
-  Popularity,
   recommend,
   type Recommender,
   saveModule,
   terminalProgress,
   trainData,
   trainIca,
-  VBPR,
 } from "../internal.ts";
 import type { IdMap } from "../src/data/types.ts";
 import { writeNpy } from "../src/io/npy.ts";
-import { type DemoData, embeddedData, ml100kData, mmrecData } from "./alignrec_data.ts";
+import { loadRetrievalData } from "../src/runner/data.ts";
+import "../src/runner/models.ts";
+import { type RunResult, trainRun } from "../src/runner/run.ts";
+import { curvesSvg, historySeries } from "../src/runner/report.ts";
 
 const FLAGS = ["vbpr", "mask-train", "spec", "resume", "help"];
 const VALUES = ["data", "name", "ml100k", "out", "epochs", "batch", "lr", "patience", "ica-epochs"];
@@ -77,52 +77,41 @@ const rt = await init();
 const adapter = rt.gpu.adapter.description || rt.gpu.adapter.vendor || "unknown adapter";
 console.log(`adapter: ${adapter}`);
 
-// --- data and per-dataset settings -----------------------------------------------------------
+// --- data and per-dataset settings (runner config layers over the registered defaults) ------
 
-type Settings = {
-  ica: { epochs: number };
-  alignrec: FitOptions;
-  lightgcn: FitOptions;
-  config: AlignRecConfig;
-};
-let data: DemoData;
-let s: Settings;
+type Config = Record<string, number>;
+const spec = args.ml100k ? String(args.ml100k) : args.data ? String(args.data) : "embedded";
+const stem = args.ml100k ? "ml-100k" : args.name as string | undefined;
+const cache = new Map<string, unknown>();
+const data = await loadRetrievalData(spec, stem);
+cache.set(`retrieval|${spec}|${stem ?? ""}`, data);
+let s: { ica: { epochs: number }; alignrec: Config; lightgcn: Config };
 if (args.ml100k) {
-  data = await ml100kData(String(args.ml100k));
   s = {
     ica: { epochs: 60 },
     alignrec: { epochs: 100, batchSize: 2048, lr: 0.005, patience: 10 },
     lightgcn: { epochs: 200, batchSize: 2048, lr: 0.005, patience: 10 },
-    config: {},
   };
 } else if (args.data) {
-  data = await mmrecData(String(args.data), args.name as string | undefined);
-  s = {
-    ica: { epochs: 60 },
-    alignrec: { epochs: 1000, batchSize: 2048, lr: 1e-3, patience: 30 },
-    lightgcn: { epochs: 1000, batchSize: 2048, lr: 1e-3, patience: 30 },
-    config: {},
-  };
+  s = { ica: { epochs: 60 }, alignrec: {}, lightgcn: {} }; // the paper's settings (defaults)
 } else {
-  data = embeddedData();
   s = {
     ica: { epochs: 60 },
     alignrec: { epochs: 8, batchSize: 512, lr: 0.005, patience: 3 },
     lightgcn: { epochs: 30, batchSize: 512, lr: 0.005, patience: 5, evalEvery: 2 },
-    config: {},
   };
 }
 if (args.spec) {
-  const spec = { epochs: 1000, batchSize: 2048, lr: 1e-3, patience: 30, evalEvery: 1 };
-  s.alignrec = { ...s.alignrec, ...spec };
-  s.lightgcn = { ...s.lightgcn, ...spec };
+  const paper = { epochs: 1000, batchSize: 2048, lr: 1e-3, patience: 30, evalEvery: 1 };
+  s.alignrec = { ...s.alignrec, ...paper };
+  s.lightgcn = { ...s.lightgcn, ...paper };
 }
 for (const f of [s.alignrec, s.lightgcn]) {
   if (args.batch) f.batchSize = Number(args.batch);
   if (args.lr) f.lr = Number(args.lr);
   if (args.patience) f.patience = Number(args.patience);
+  if (args.epochs) f.epochs = Number(args.epochs);
 }
-if (args.epochs) s.alignrec.epochs = Number(args.epochs);
 if (args["ica-epochs"]) s.ica.epochs = Number(args["ica-epochs"]);
 console.log(`data: ${data.description}`);
 const split = data.split;
@@ -184,36 +173,59 @@ if (encoder && data.image && data.text) {
   });
 }
 
-// --- stage 2 and baselines ------------------------------------------------------------------
+// --- stage 2 and baselines, each a runner run in <out>/<model>/ ------------------------------
 
 const results: { model: string; r: FitResult }[] = [];
-async function train(model: Recommender, opts: FitOptions, label = model.name) {
-  console.log(`\n${label}: ${model.numParameters().toLocaleString()} parameters`);
-  const r = await fit(model, td, { ...opts, progress, ks });
+async function train(
+  model: string,
+  config: Config,
+  label: string,
+  dir = `${out}/${model}`,
+  features?: FeatureTable,
+): Promise<RunResult> {
+  await Deno.mkdir(dir, { recursive: true });
+  // AlignRec's stage-1 features are the runner's cached artifact of the run folder.
+  if (features) {
+    const rows = features.data.length / features.dim;
+    await Deno.writeFile(
+      `${dir}/features.npy`,
+      writeNpy({ shape: [rows, features.dim], data: features.data }),
+    );
+  }
+  const run = await trainRun(
+    { model, data: spec, name: stem, layers: [["the demo's settings", config]] },
+    {
+      out: dir,
+      progress,
+      cache,
+      resume: !!args.resume && model === "alignrec",
+      keepModel: true,
+      log: (line) => console.log(`\n${line}`),
+    },
+  );
+  const r = run.fit;
   results.push({ model: label, r });
-  if (model.trainable) {
+  const m = run.model as Recommender;
+  if (m.trainable) {
     const file = `${out}/${label.toLowerCase().replace(/[^a-z0-9]+/g, "_")}.safetensors`;
     await Deno.writeFile(
       file,
-      await saveModule(model, { model: label, best_epoch: String(r.bestEpoch) }),
+      await saveModule(m, { model: label, best_epoch: String(r.bestEpoch) }),
     );
   }
-  const best = r.bestEpoch >= 0 ? `best epoch ${r.bestEpoch + 1}, ` : "";
+  const best = r.bestEpoch >= 0 ? `best epoch ${r.bestEpoch}, ` : "";
   console.log(
     `${label}: ${best}test Recall@20 ${fmt(r.test["recall@20"])} ` +
       `NDCG@20 ${fmt(r.test["ndcg@20"])} (${r.seconds.toFixed(1)} s)`,
   );
-  return r;
+  return run;
 }
 
 console.log(`\nstage 2 (CCA + UIA)`);
-const alignrec = new AlignRec(split.train, unified.data, s.config);
-// AlignRec checkpoints (model, Adam state, best weights) every epoch; --resume continues one.
-const ckpt = `${out}/alignrec.ckpt.safetensors`;
-await train(alignrec, { ...s.alignrec, checkpoint: ckpt, resume: args.resume ? ckpt : undefined });
+const alignrec = await train("alignrec", s.alignrec, "AlignRec", `${out}/alignrec`, unified);
 // Serving: the top 20 of every user with their training items left out (best-valid weights).
 const allUsers = Array.from({ length: split.train.numUsers }, (_, u) => u);
-const recs = await recommend(alignrec, allUsers, 20, td.trainCsr);
+const recs = await recommend(alignrec.model as Recommender, allUsers, 20, td.trainCsr);
 const raw = (m: IdMap | undefined, i: number) => (m ? m.raw(i) : String(i));
 await Deno.writeTextFile(
   `${out}/recommendations.tsv`,
@@ -222,20 +234,19 @@ await Deno.writeTextFile(
       `${raw(data.rawIds?.users, u)}\t${Array.from(r, (i) => raw(data.rawIds?.items, i)).join(" ")}`
     ).join("\n") + "\n",
 );
-alignrec.dispose();
-const lightgcn = new LightGCN(split.train);
-await train(lightgcn, s.lightgcn);
-lightgcn.dispose();
-await train(new Popularity(split.train), {});
-if (args.vbpr) {
-  const vbpr = new VBPR(split.train, unified.data);
-  await train(vbpr, s.lightgcn);
-  vbpr.dispose();
-}
+(alignrec.model as Recommender).dispose();
+((await train("lightgcn", s.lightgcn, "LightGCN")).model as Recommender).dispose();
+((await train("popularity", {}, "Popularity")).model as Recommender).dispose();
+if (args.vbpr) ((await train("vbpr", s.lightgcn, "VBPR")).model as Recommender).dispose();
 if (args["mask-train"] && maskedImage) {
-  const m = new AlignRec(split.train, maskedImage.data, s.config);
-  await train(m, s.alignrec, "AlignRec (50% images masked)");
-  m.dispose();
+  const m = await train(
+    "alignrec",
+    s.alignrec,
+    "AlignRec (50% images masked)",
+    `${out}/alignrec_masked`,
+    maskedImage,
+  );
+  (m.model as Recommender).dispose();
 }
 
 // --- report ---------------------------------------------------------------------------------
@@ -247,10 +258,10 @@ const cols = ["recall@10", "recall@20", "ndcg@10", "ndcg@20", "precision@20", "m
 const lines: string[] = [];
 lines.push(`# AlignRec demo — ${data.name}`, "", data.description, "");
 lines.push(`Test metrics at the best-valid epoch (full ranking, training items masked):`, "");
-lines.push(`| model | ${cols.join(" | ")} | best epoch | seconds |`);
+lines.push(`| model | ${cols.join(" | ")} | best epoch (0-based) | seconds |`);
 lines.push(`|---|${cols.map(() => "---:").join("|")}|---:|---:|`);
 for (const { model, r } of results) {
-  const be = r.bestEpoch >= 0 ? String(r.bestEpoch + 1) : "–";
+  const be = r.bestEpoch >= 0 ? String(r.bestEpoch) : "–";
   lines.push(
     `| ${model} | ${cols.map((c) => fmt(r.test[c])).join(" | ")} | ${be} | ${
       r.seconds.toFixed(1)
@@ -293,7 +304,7 @@ await Deno.writeTextFile(
     1,
   ),
 );
-await Deno.writeTextFile(`${out}/curves.svg`, curvesSvg(results, icaHistory));
+await Deno.writeTextFile(`${out}/curves.svg`, demoCurves(results, icaHistory));
 console.log(
   `\nwrote ${out}/: weights (*.safetensors), features.npy, recommendations.tsv (AlignRec's ` +
     `top 20 per user), curves.svg, results.md/json`,
@@ -302,78 +313,15 @@ console.log(
 // --- SVG curves -----------------------------------------------------------------------------
 
 /** Two panels: training loss per epoch (stage 1 and 2) and valid Recall@20 per epoch. */
-function curvesSvg(runs: { model: string; r: FitResult }[], ica: number[]): string {
-  const colors = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"];
+function demoCurves(runs: { model: string; r: FitResult }[], ica: number[]): string {
   const trained = runs.filter(({ r }) => r.history.length > 0);
-  const lossSeries = trained.map(({ model, r }, i) => ({
-    name: model,
-    color: colors[i % colors.length],
-    pts: r.history.map((h: EpochLog) => [h.epoch + 1, h.loss] as [number, number]),
-  }));
-  if (ica.length) {
-    lossSeries.push({
-      name: "ICA (stage 1)",
-      color: "#7f7f7f",
-      pts: ica.map((y, i) => [i + 1, y]),
-    });
-  }
-  const validSeries = trained.map(({ model, r }, i) => ({
-    name: model,
-    color: colors[i % colors.length],
-    pts: r.history.filter((h) => h.valid).map((h) =>
-      [h.epoch + 1, h.valid!["recall@20"]] as [number, number]
-    ),
-  }));
-  const W = 460, H = 300, pad = 48;
-  const panel = (x0: number, title: string, series: typeof lossSeries, logY: boolean) => {
-    const all = series.flatMap((s) => s.pts);
-    if (!all.length) return "";
-    const ty = (y: number) => (logY ? Math.log10(Math.max(y, 1e-6)) : y);
-    const xs = all.map((p) => p[0]);
-    const ys = all.map((p) => ty(p[1]));
-    const [x1, x2] = [Math.min(...xs), Math.max(...xs, Math.min(...xs) + 1)];
-    let [y1, y2] = [Math.min(...ys), Math.max(...ys)];
-    if (y2 - y1 < 1e-9) [y1, y2] = [y1 - 1, y2 + 1];
-    const px = (x: number) => x0 + pad + ((x - x1) / (x2 - x1)) * (W - 2 * pad);
-    const py = (y: number) => H - pad - ((ty(y) - y1) / (y2 - y1)) * (H - 2 * pad);
-    const parts = [
-      `<text x="${x0 + W / 2}" y="20" text-anchor="middle" font-size="14">${title}</text>`,
-      `<rect x="${x0 + pad}" y="${pad}" width="${W - 2 * pad}" height="${
-        H - 2 * pad
-      }" fill="none" stroke="#999"/>`,
-      `<text x="${x0 + W / 2}" y="${H - 10}" text-anchor="middle" font-size="11">epoch</text>`,
-    ];
-    for (let k = 0; k <= 4; k++) {
-      const yv = y1 + ((y2 - y1) * k) / 4;
-      const label = logY ? (10 ** yv).toPrecision(3) : yv.toFixed(3);
-      const yy = H - pad - ((yv - y1) / (y2 - y1)) * (H - 2 * pad);
-      parts.push(
-        `<text x="${x0 + pad - 4}" y="${yy + 4}" text-anchor="end" font-size="10">${label}</text>`,
-      );
-    }
-    parts.push(`<text x="${x0 + pad}" y="${H - pad + 14}" font-size="10">${x1}</text>`);
-    parts.push(
-      `<text x="${x0 + W - pad}" y="${H - pad + 14}" text-anchor="end" font-size="10">${x2}</text>`,
-    );
-    series.forEach((s, i) => {
-      const d = s.pts.map((p, j) => `${j ? "L" : "M"}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`)
-        .join("");
-      parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
-      parts.push(
-        `<text x="${x0 + W - pad - 4}" y="${
-          pad + 14 + 14 * i
-        }" text-anchor="end" font-size="11" fill="${s.color}">${s.name}</text>`,
-      );
-    });
-    return parts.join("\n");
-  };
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${
-      2 * W
-    }" height="${H}" font-family="sans-serif">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-    panel(0, "training loss (log scale)", lossSeries, true),
-    panel(W, "valid Recall@20", validSeries, false),
-    "</svg>",
-  ].join("\n");
+  const series = trained.map(({ model, r }) =>
+    historySeries(model, r.history as EpochLog[], "recall@20")
+  );
+  const loss = series.map((x) => x.loss);
+  if (ica.length) loss.push({ name: "ICA (stage 1)", pts: ica.map((y, i) => [i + 1, y]) });
+  return curvesSvg(
+    { title: "training loss (log scale)", series: loss, logY: true },
+    { title: "valid Recall@20", series: series.map((x) => x.valid) },
+  );
 }

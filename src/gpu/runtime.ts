@@ -445,7 +445,7 @@ export class Runtime {
    */
   upload(b: PooledBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.assertHealthy();
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     if (bytes.byteLength === 0) return;
     this.profiler?.onUpload(bytes.byteLength);
     const size = Math.ceil(bytes.byteLength / 4) * 4;

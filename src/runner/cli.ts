@@ -216,7 +216,9 @@ async function train(a: Record<string, string | string[] | true>, io: CliIo): Pr
   const { entry, config } = resolveRun(spec); // checks every setting before the GPU starts
   const out = typeof a.out === "string" ? a.out : `runs/${entry.name}`;
   const cache = new Map<string, unknown>();
-  await loadTaskData(entry.task, spec.data, spec.name, cache); // data errors before the GPU starts
+  // Data errors come before the GPU starts.
+  const data = await loadTaskData(entry.task, spec.data, spec.name, cache);
+  io.err(`data: ${(data as { description: string }).description}`);
   await ensureGpu(io);
   const tty = io.progress ?? Deno.stderr.isTerminal();
   const opts = {

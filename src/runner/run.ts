@@ -71,6 +71,8 @@ export interface RunOptions {
   cache?: Map<string, unknown>;
   /** Resume from the folder's checkpoint when it has one. */
   resume?: boolean;
+  /** Return the trained model (the caller disposes it) instead of disposing it. */
+  keepModel?: boolean;
 }
 
 /** What a run returns. */
@@ -87,6 +89,8 @@ export interface RunResult {
   fit: FitResult;
   /** One line on the data. */
   data: string;
+  /** The trained model at its best-valid weights, with `keepModel`. */
+  model?: unknown;
 }
 
 /** Data of a task from a spec, cached by (task, spec, name). */
@@ -210,11 +214,12 @@ export async function trainRun(spec: RunSpec, opts: RunOptions): Promise<RunResu
   await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(saved, null, 2) + "\n");
   const description = (data as { description: string }).description;
   const model = await build(entry, config, data, dir, log);
+  let keep = false;
   try {
     const task = makeTask(entry.task, model, data, config);
     const lo = loopOptions(config);
     const metric = { name: lo.validMetric ?? task.metric.name, mode: lo.mode ?? task.metric.mode };
-    log(`${entry.title}: ${model.numParameters().toLocaleString()} parameters, ${description}`);
+    log(`${entry.title}: ${model.numParameters().toLocaleString()} parameters`);
     const ckpt = `${dir}/checkpoint.safetensors`;
     const fit = await trainLoop(task, {
       ...lo,
@@ -233,9 +238,10 @@ export async function trainRun(spec: RunSpec, opts: RunOptions): Promise<RunResu
     );
     const result: RunResult = { dir, entry, config, metric, fit, data: description };
     await writeReports(result);
+    if (opts.keepModel) [result.model, keep] = [model, true];
     return result;
   } finally {
-    model.dispose();
+    if (!keep) model.dispose();
   }
 }
 

@@ -15,6 +15,7 @@
 
 import { CtrEncoder, type CtrSchema } from "../data/ctr.ts";
 import { loadCsv, loadMind } from "../data/files.ts";
+import { loadMovieLensCtr } from "../data/ctr_files.ts";
 import { csrHas, type Interactions, userItemCsr } from "../data/types.ts";
 import { Rng } from "../random.ts";
 import type { CtrSplits } from "../train/ctr.ts";
@@ -61,9 +62,11 @@ export async function loadCtrData(spec = "embedded", name?: string): Promise<Ctr
     throw new Error(`data '${spec}' does not exist; the CTR task expects a CSV file or 'embedded'`);
   }
   if (!isFile) {
+    const ml = await loadMovieLensCtr(spec, name); // RecBole .inter/.item/.user (ml-100k)
+    if (ml) return ml;
     throw new Error(
-      `data '${spec}' is a folder; the CTR task expects a CSV file (Criteo, Avazu or ` +
-        `MovieLens layout) or 'embedded'`,
+      `data '${spec}' is a folder without <name>.inter/.item/.user; the CTR task expects a ` +
+        `CSV file (Criteo, Avazu or MovieLens layout), a MovieLens RecBole folder or 'embedded'`,
     );
   }
   const table = await loadCsv(spec);
