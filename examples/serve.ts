@@ -1,7 +1,9 @@
 /**
  * `deno task serve:example`: serves the repository read-only on 127.0.0.1 (never on other
  * interfaces), so the demo at `/examples/browser/index.html` can import `/dist/wgrec.js`.
- * Run `deno task bundle` first. Flags: `--port N` (default 8000; 0 picks a free port).
+ * `/` and `/examples/browser/` redirect to the demo page (its script is the relative
+ * `./dist/main.js`, which only resolves from the page's own folder). Run `deno task bundle`
+ * first; without it the page says so. Flags: `--port N` (default 8000; 0 picks a free port).
  * @module
  */
 
@@ -39,8 +41,14 @@ export function serveStatic(root: string, port = 0): StaticServer {
       if (req.method !== "GET" && req.method !== "HEAD") {
         return new Response("method not allowed", { status: 405 });
       }
-      let path = decodeURIComponent(new URL(req.url).pathname);
-      if (path === "/") path = "/examples/browser/index.html";
+      const path = decodeURIComponent(new URL(req.url).pathname);
+      // Redirect, not serve: the page's relative script URL must resolve from its folder.
+      if (path === "/" || path === "/examples/browser" || path === "/examples/browser/") {
+        return new Response(null, {
+          status: 302,
+          headers: { location: "/examples/browser/index.html" },
+        });
+      }
       const file = normalize(join(base, path));
       // No escaping the root with `..` or encoded separators.
       if (file !== base && !file.startsWith(base.endsWith("/") ? base : base + "/")) {
@@ -67,10 +75,15 @@ if (import.meta.main) {
   const port = i >= 0 ? Number(Deno.args[i + 1]) : 8000;
   const root = fileURLToPath(new URL("..", import.meta.url));
   const s = serveStatic(root, port);
-  try {
-    await Deno.stat(join(root, "dist/wgrec.js"));
-  } catch {
-    console.log("dist/wgrec.js is missing: run `deno task bundle` first.");
+  for (const f of ["dist/wgrec.js", "examples/browser/dist/main.js"]) {
+    try {
+      await Deno.stat(join(root, f));
+    } catch {
+      console.log(`${f} is missing: run \`deno task bundle\` first (the page will say so too).`);
+    }
   }
-  console.log(`serving ${root} on ${s.url}/ (the demo: ${s.url}/examples/browser/index.html)`);
+  console.log(
+    `serving ${root} on ${s.url}/\n  demo page:    ${s.url}/examples/browser/index.html ` +
+      `(${s.url}/ redirects there)\n  kernel check: ${s.url}/examples/browser/kernels.html`,
+  );
 }

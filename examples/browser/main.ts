@@ -363,6 +363,32 @@ async function main() {
     }
   }
 
+  /**
+   * Compiles a training step's pipelines before the first step, a few at a time, showing
+   * "compiling shaders k/N" (on a software adapter the first step otherwise stalls for about a
+   * minute with nothing on screen). Nothing the captured step dispatches runs.
+   */
+  async function compileShaders(model: Recommender, gen: number): Promise<void> {
+    const first = tripletBatches(train, data.trainCsr, cfg.batch, new Rng(cfg.seed)).next().value;
+    if (!first) return;
+    const keys = rt.capturePipelines(() =>
+      tidy(() => {
+        backward(model.loss(tripletTensors(first, train.numUsers, train.numItems)).loss);
+      })
+    );
+    model.zeroGrad(); // the captured backward allocated gradients it never wrote
+    const t0 = performance.now();
+    for (let i = 0; i < keys.length; i += 4) {
+      if (gen !== generation) return;
+      setPhase("preparing", `compiling shaders ${i}/${keys.length}`);
+      await rt.precompile(keys.slice(i, i + 4));
+    }
+    setPhase(
+      "preparing",
+      `compiled ${keys.length} shaders in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  }
+
   async function start(gen: number): Promise<void> {
     state.losses = [];
     state.epochEnds = [];
@@ -398,6 +424,8 @@ async function main() {
 
   async function train_(run: Run): Promise<void> {
     const { model, opt, gen } = run;
+    await compileShaders(model, gen);
+    if (gen !== generation) return;
     await refreshScatter(model);
     const t0 = performance.now();
     let tStep = t0;
