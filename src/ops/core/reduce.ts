@@ -12,7 +12,7 @@ import { broadcastTo, reshape } from "./shape.ts";
 import { scale as scaleTensor } from "./elementwise.ts";
 import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
-const reduceK = kernel({
+const reduceK = /* @__PURE__ */ kernel({
   name: "reduce",
   source: coreWgsl.reduce,
   defines: { OP: "u32", ROW: "bool" },
@@ -44,8 +44,14 @@ export function reduceAxis(
   const red = x.shape[axis];
   const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const shape = x.shape.filter((_, i) => i !== axis);
-  const row = inner === 1;
-  const chunk = row ? 256 * MAX_LOOP : MAX_LOOP;
+  // A workgroup per row (a 256-wide tree with barriers) pays off for long rows only; short
+  // rows take one invocation per output. Few long rows are cut into blocks, so that several
+  // workgroups (CPU threads on software adapters) share them.
+  const row = inner === 1 && red >= 1024;
+  const perRow = Math.ceil(32 / outer);
+  const chunk = row
+    ? Math.min(256 * MAX_LOOP, Math.max(256 * 16, 256 * Math.ceil(red / perRow / 256)))
+    : MAX_LOOP;
   const nb = Math.max(1, Math.ceil(red / chunk));
   const out = output(op, nb > 1 ? [outer, nb, inner] : shape, "f32");
   launch(op, reduceK, {

@@ -22,23 +22,33 @@ import { buildCsr, csrRowIds } from "../core/scan.ts";
 import { MAX_LOOP, reduceAxis } from "../core/reduce.ts";
 import { reshape, slice } from "../core/shape.ts";
 import { tiledTopK } from "../search/topk.ts";
+import { adapterClass } from "../matmul/select.ts";
 import * as sparseWgsl from "../../../shaders/sparse/wgsl.ts";
 
-const spmmK = kernel({
+const spmmK = /* @__PURE__ */ kernel({
   name: "spmm",
   source: sparseWgsl.spmm,
   bindings: { row_ptr: "i32", col: "i32", val: "f32", x: "f32", out: "f32 rw" },
   uniforms: { m: "u32", d: "u32", chunk: "u32", nb: "u32" },
   workgroupSize: [256],
 });
-const degreeK = kernel({
+// Four columns per load and CV vec4 groups per invocation (see the shader's header).
+const spmmVec4K = /* @__PURE__ */ kernel({
+  name: "spmm_vec4",
+  source: sparseWgsl.spmm_vec4,
+  bindings: { row_ptr: "i32", col: "i32", val: "f32", x: "vec4<f32>", out: "vec4<f32> rw" },
+  uniforms: { m: "u32", d4: "u32", chunk: "u32", nb: "u32" },
+  defines: { CV: "u32" },
+  workgroupSize: [64],
+});
+const degreeK = /* @__PURE__ */ kernel({
   name: "knn_degree",
   source: sparseWgsl.knn_degree,
   bindings: { row_ptr: "i32", val: "f32", deg: "f32 rw" },
   uniforms: { rows: "u32" },
   workgroupSize: [256],
 });
-const weightsK = kernel({
+const weightsK = /* @__PURE__ */ kernel({
   name: "knn_weights",
   source: sparseWgsl.knn_weights,
   defines: { NORM: "u32" },
@@ -46,7 +56,7 @@ const weightsK = kernel({
   uniforms: { nnz: "u32" },
   workgroupSize: [256],
 });
-const normalizeK = kernel({
+const normalizeK = /* @__PURE__ */ kernel({
   name: "knn_normalize",
   source: sparseWgsl.knn_normalize,
   bindings: { x: "f32", out: "f32 rw" },
@@ -314,23 +324,65 @@ function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
   // silently), then the block partials are reduced in order: still deterministic.
   const nb = Math.max(1, Math.ceil((a.maxRowCount ?? 0) / MAX_LOOP));
   const out = output("spmm", nb > 1 ? [nb, m * d] : shape, "f32");
-  launch("spmm", spmmK, {
-    buffers: {
-      row_ptr: a.rowPtr.buffer,
-      col: a.colIdx.buffer,
-      val: a.values.buffer,
-      x: x.buffer,
-      out: out.buffer,
-    },
-    uniforms: { m, d, chunk: nb > 1 ? MAX_LOOP : 0xffffffff, nb },
-    workgroups: groups(nb * m * d),
-  }, out);
+  const chunk = nb > 1 ? MAX_LOOP : 0xffffffff;
+  const cv = spmmColumnQuads(d);
+  if (cv > 0) {
+    launch("spmm", spmmVec4K, {
+      buffers: {
+        row_ptr: a.rowPtr.buffer,
+        col: a.colIdx.buffer,
+        val: a.values.buffer,
+        x: x.buffer,
+        out: out.buffer,
+      },
+      uniforms: { m, d4: d / 4, chunk, nb },
+      workgroups: groups((nb * m * d) / (4 * cv), 64),
+      defines: { CV: cv },
+    }, out);
+  } else {
+    launch("spmm", spmmK, {
+      buffers: {
+        row_ptr: a.rowPtr.buffer,
+        col: a.colIdx.buffer,
+        val: a.values.buffer,
+        x: x.buffer,
+        out: out.buffer,
+      },
+      uniforms: { m, d, chunk, nb },
+      workgroups: groups(nb * m * d),
+    }, out);
+  }
   if (nb === 1) return out;
   const summed = reduceAxis("spmm", 0, out, 0);
   out.dispose();
   const res = reshape(summed, shape);
   if (res !== summed) summed.dispose();
   return res;
+}
+
+/**
+ * Vec4 column groups per invocation of the vec4 spmm kernel for width `d`, 0 for the scalar
+ * kernel (d not a multiple of 4). Software adapters take up to 4 groups (16 columns: one
+ * index load feeds 16 products), hardware GPUs 1 (neighbouring lanes, neighbouring columns).
+ * `setSpmmColumnQuads` overrides the choice (tests, benchmarks).
+ */
+export function spmmColumnQuads(d: number): number {
+  if (d % 4 !== 0) return 0;
+  const d4 = d / 4;
+  const want = spmmCvOverride ??
+    (adapterClass(runtime().gpu.adapter.description) === "software" ? 4 : 1);
+  if (want === 0) return 0;
+  return d4 % 4 === 0 && want >= 4 ? 4 : d4 % 2 === 0 && want >= 2 ? 2 : 1;
+}
+
+let spmmCvOverride: number | null = null;
+
+/**
+ * Forces the spmm kernel: 0 = scalar, 1/2/4 = vec4 with that many groups per invocation
+ * (falling back where the width does not divide), null = by adapter. For tests and benches.
+ */
+export function setSpmmColumnQuads(cv: 0 | 1 | 2 | 4 | null): void {
+  spmmCvOverride = cv;
 }
 
 /**
