@@ -9,7 +9,7 @@ import { groups, launch } from "../ops/common.ts";
 import { keep, type Tensor, zeros } from "../tensor.ts";
 import * as optimWgsl from "../../shaders/optim/wgsl.ts";
 
-const sgdK = kernel({
+const sgdK = /* @__PURE__ */ kernel({
   name: "sgd",
   source: optimWgsl.sgd,
   defines: { NESTEROV: "bool" },
@@ -18,7 +18,7 @@ const sgdK = kernel({
   workgroupSize: [256],
 });
 
-const adamK = kernel({
+const adamK = /* @__PURE__ */ kernel({
   name: "adam",
   source: optimWgsl.adam,
   defines: { DECOUPLED: "bool" },
@@ -186,7 +186,36 @@ export interface AdamOptions {
   eps?: number;
   /** Weight decay (Adam: L2 in the gradient; AdamW: decoupled). */
   weightDecay?: number;
+  /**
+   * Lazy (row-sparse) updates for embedding tables: `true` for every 2-D parameter, or the
+   * tables to treat so. A row of such a table whose gradient is all zero this step (no id of
+   * the batch gathered it) keeps its weights and moments unchanged: no moment decay and no
+   * weight decay for it, as `torch.optim.SparseAdam` treats rows absent from a sparse
+   * gradient; touched rows get the usual update. This changes the result (untouched rows do not
+   * coast on their momentum), so it is off by default. Default false.
+   */
+  lazy?: boolean | readonly Tensor<"f32">[];
 }
+
+// One invocation per row; a row with an all-zero gradient is left alone (shaders/optim).
+const adamLazyK = /* @__PURE__ */ kernel({
+  name: "adam_lazy",
+  source: optimWgsl.adam_lazy,
+  defines: { DECOUPLED: "bool" },
+  bindings: { p: "f32 rw", grad: "f32", m: "f32 rw", v: "f32 rw" },
+  uniforms: {
+    rows: "u32",
+    cols: "u32",
+    lr: "f32",
+    beta1: "f32",
+    beta2: "f32",
+    eps: "f32",
+    wd: "f32",
+    bc1: "f32",
+    bc2: "f32",
+  },
+  workgroupSize: [64],
+});
 
 /** Adam (L2 weight decay folded into the gradient, torch.optim.Adam semantics). */
 export class Adam extends Optimizer {
@@ -203,6 +232,7 @@ export class Adam extends Optimizer {
   #m: (Tensor<"f32"> | null)[];
   #v: (Tensor<"f32"> | null)[];
   #t: number[];
+  #lazy: boolean[];
 
   /** Adam over `params`. */
   constructor(params: readonly Tensor<"f32">[], opts: AdamOptions) {
@@ -214,6 +244,19 @@ export class Adam extends Optimizer {
     this.#m = params.map(() => null);
     this.#v = params.map(() => null);
     this.#t = params.map(() => 0);
+    const lazy = opts.lazy ?? false;
+    this.#lazy = params.map((p) =>
+      lazy === true ? p.rank === 2 : lazy !== false && lazy.includes(p)
+    );
+    this.#lazy.forEach((on, i) => {
+      const p = params[i];
+      if (on && (p.rank !== 2 || p.shape[1] > 65535)) {
+        throw new Error(
+          `wgrec Adam: lazy updates need a [rows, cols ≤ 65535] table, parameter ${i} is ` +
+            `[${p.shape.join(", ")}]`,
+        );
+      }
+    });
   }
 
   /** Applies one update. */
@@ -223,6 +266,30 @@ export class Adam extends Optimizer {
       if (!p.grad) return;
       // Per-parameter step counts, as PyTorch: a parameter without a gradient is not stepped.
       const t = ++this.#t[i];
+      if (this.#lazy[i]) {
+        launch(this.decoupled ? "adamw (lazy)" : "adam (lazy)", adamLazyK, {
+          buffers: {
+            p: p.buffer,
+            grad: p.grad.buffer,
+            m: slot(this.#m, i, p).buffer,
+            v: slot(this.#v, i, p).buffer,
+          },
+          uniforms: {
+            rows: p.shape[0],
+            cols: p.shape[1],
+            lr: this.lr * this.lrScales[i],
+            beta1: this.beta1,
+            beta2: this.beta2,
+            eps: this.eps,
+            wd: this.decays[i] ?? this.weightDecay,
+            bc1: 1 - this.beta1 ** t,
+            bc2: 1 - this.beta2 ** t,
+          },
+          workgroups: groups(p.shape[0], 64),
+          defines: { DECOUPLED: this.decoupled },
+        }, p);
+        return;
+      }
       launch(this.decoupled ? "adamw" : "adam", adamK, {
         buffers: {
           p: p.buffer,
