@@ -145,10 +145,18 @@ export class HmiPredictor extends Module {
       );
     }
     const uTable = this.userTable ?? this.itemTable;
-    const u = this.#prefix(reshape(gather(uTable.weight, reshape(userTokens, [-1])), [bsz, su, d]));
-    const it = this.#prefix(
-      reshape(gather(this.itemTable.weight, reshape(itemTokens, [-1])), [bsz, si, d]),
-    );
+    const u = reshape(gather(uTable.weight, reshape(userTokens, [-1])), [bsz, su, d]);
+    const it = reshape(gather(this.itemTable.weight, reshape(itemTokens, [-1])), [bsz, si, d]);
+    return this.mixEmbeddings(this.#prefix(u), this.#prefix(it));
+  }
+
+  /**
+   * The mixture over given level embeddings u [B, S_u, D] and i [B, S_i, D] (already summed
+   * coarse-to-fine): f on every (item level, user level) pair, then the mixing layer → [B].
+   */
+  mixEmbeddings(u: Tensor<"f32">, it: Tensor<"f32">): Tensor<"f32"> {
+    const [bsz, su, d] = u.shape;
+    const si = it.shape[1];
     // Every (item level i, user level j) pair, item-level-major: [B, S_i, S_u, 2D].
     const ub = broadcastTo(reshape(u, [bsz, 1, su, d]), [bsz, si, su, d]);
     const ib = broadcastTo(reshape(it, [bsz, si, 1, d]), [bsz, si, su, d]);

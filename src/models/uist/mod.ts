@@ -9,3 +9,5 @@ export { exportNpy, SemanticTokenizer, tokenBatch } from "./tokenizer.ts";
 export type { TokenBatch, TokenizerConfig, TokenizerOutput } from "./tokenizer.ts";
 export { Dcn, HmiPredictor } from "./hmi.ts";
 export type { HmiConfig } from "./hmi.ts";
+export { compression, DenseCtr, UistCtr } from "./model.ts";
+export type { CompressionRow, SemanticTokens } from "./model.ts";
