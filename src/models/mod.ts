@@ -12,3 +12,5 @@ export * from "./popularity/mod.ts";
 export * from "./rat/mod.ts";
 export * from "./dcid/mod.ts";
 export * from "./oleo/mod.ts";
+export * from "./sparcode/mod.ts";
+export * from "./uist/mod.ts";
