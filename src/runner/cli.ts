@@ -220,9 +220,9 @@ async function train(a: Record<string, string | string[] | true>, io: CliIo): Pr
   const data = await loadTaskData(entry.task, spec.data, spec.name, cache);
   io.err(`data: ${(data as { description: string }).description}`);
   await ensureGpu(io);
-  const tty = io.progress ?? Deno.stderr.isTerminal();
+  // A bar redrawn in place on a terminal, one line per epoch otherwise.
   const opts = {
-    progress: tty ? terminalProgress() : undefined,
+    progress: io.progress === false ? undefined : terminalProgress(),
     log: (s: string) => io.err(s),
     cache,
     resume: !!a.resume,

@@ -49,6 +49,9 @@ import type { FeatureTable, RetrievalData } from "./data.ts";
 import { bool, int, num, nums, type Setting, type Settings, str, unknownName } from "./settings.ts";
 import type { SettingValue } from "./settings.ts";
 
+export type { CtrModel, CtrSplits, FeatureTable, ImpressionModel, ImpressionSplits };
+export type { PretrainModel, Recommender, RetrievalData };
+
 /** The tasks and, for each, the data a model gets and the model type it returns. */
 export interface TaskTypes {
   /** Top-K retrieval: BPR triples, full ranking (Recall/NDCG@K). */

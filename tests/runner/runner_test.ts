@@ -99,6 +99,11 @@ Deno.test("cli: bad input gives clear errors before any training", async () => {
     r.err,
     /shop\/shop.inter: no such file; the folder has baby.inter: pass --name baby/,
   );
+  await Deno.writeTextFile(`${dir}/cfg.json`, JSON.stringify({ lr: "fast" }));
+  r = await cli("train", ["--model", "lightgcn", "--config", `${dir}/cfg.json`]);
+  assert.match(r.err, /setting 'lr' from --config .*cfg.json is "fast"; expected a number/);
+  r = await cli("train", ["--model", "lightgcn", "--from", `${dir}/nowhere/config.json`]);
+  assert.match(r.err, /nowhere\/config.json: no such file; expected a run folder/);
   r = await cli("train", ["--model", "lightgcn", "--help"]);
   assert.equal(r.code, 0);
   assert.match(r.out, /layers\s+int\s+2\s+propagation layers/);
