@@ -31,9 +31,17 @@ export {
   Tensor,
   tensor,
   tidy,
+  trackTensorSites,
   zeros,
 } from "./src/tensor.ts";
-export type { DType, InitOptions, NestedNumbers, Shape } from "./src/tensor.ts";
+export type {
+  DType,
+  InitOptions,
+  LiveGroup,
+  MemoryStats,
+  NestedNumbers,
+  Shape,
+} from "./src/tensor.ts";
 export { backward, grad } from "./src/autograd/backward.ts";
 export { noGrad } from "./src/autograd/tape.ts";
 export { Rng } from "./src/random.ts";
