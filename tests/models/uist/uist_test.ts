@@ -4,7 +4,13 @@ import { assert, assertClose, gpuTest } from "../../helpers.ts";
 import { backward, tensor, tidy } from "../../../internal.ts";
 import { bceWithLogits } from "../../../src/ops/losses/ranking.ts";
 import type { Module } from "../../../src/nn/module.ts";
-import { HmiPredictor, SemanticTokenizer, tokenBatch } from "../../../src/models/uist/mod.ts";
+import {
+  compression,
+  HmiPredictor,
+  SemanticTokenizer,
+  tokenBatch,
+  UistCtr,
+} from "../../../src/models/uist/mod.ts";
 
 type Case = {
   loss: number;
@@ -109,5 +115,27 @@ gpuTest("uist: bad input is named", () => {
   assert.throws(
     () => hmi.forward(tensor([0, 1, 2], [1, 3], "i32"), tensor([0, 1], [1, 2], "i32")),
     /HmiPredictor: user tokens \[1, 3\] and item tokens \[1, 2\], expected \[B, 2\] and \[B, 2\]/,
+  );
+});
+
+gpuTest("uist: compression arithmetic and token tables checked against the codebooks", () => {
+  const r = compression({
+    users: 1000,
+    items: 3000,
+    dim: 64,
+    userLevels: 3,
+    itemLevels: 3,
+    userCodes: 64,
+    itemCodes: 64,
+    hmiDim: 16,
+  });
+  assert.equal(r.denseBytes, 4000 * 64 * 4);
+  assert.equal(r.tokenBytes, Math.ceil((4000 * 3 * 6) / 8)); // 6 bits per 64-code level
+  assert.equal(r.tokenTableBytes, 2 * 3 * 64 * 16 * 4);
+  assert.ok(Math.abs(r.ratioTokens - (4000 * 256) / 9000) < 1e-9);
+  const cfg = { userLevels: 2, itemLevels: 2, userCodes: 3, itemCodes: 3 };
+  assert.throws(
+    () => new UistCtr({ user: Int32Array.from([0, 6]), item: Int32Array.from([0, 1]) }, cfg, 0, 1),
+    /user token 6 at position 1 is outside the 6 token rows/,
   );
 });
