@@ -45,6 +45,10 @@ const PAGE_DIR = join(ROOT, "examples/browser");
 export const GUARDED_DENO: Readonly<Record<string, string>> = {
   "src/train/fit.ts": "terminalProgress feature-detects Deno and falls back to " +
     "console.log; fit's checkpoint/resume options are documented as Deno-only",
+  "src/train/loop.ts": "the loop's checkpoint/resume file helpers are documented as " +
+    "Deno-only (training itself runs anywhere)",
+  "src/train/progress.ts": "terminalProgress feature-detects Deno.stderr and falls back to " +
+    "console.log",
 };
 
 /** One output file and its sizes. */
@@ -176,7 +180,10 @@ export async function build(
     const data = await Deno.readFile(join(ROOT, path));
     files.push({ path, bytes: data.length, gzip: gzipSync(data, { level: 9 }).length });
   }
-  const app = [await measureApp(ROOT, "this checkout")];
+  const app = [
+    await measureApp(ROOT, "this checkout"),
+    await measureApp(ROOT, "this checkout, rule table stubbed (analysis)", { stubRules: true }),
+  ];
   if (opts.appBefore) app.unshift(await measureApp(opts.appBefore, opts.appBefore));
   const report: BundleReport = {
     esbuild: esbuild.version,
@@ -203,7 +210,11 @@ export async function build(
 }
 
 /** Builds {@link APP} (or {@link APP_FLAT}) against the checkout at `root`, minified. */
-export async function measureApp(root: string, label: string): Promise<AppBundle> {
+export async function measureApp(
+  root: string,
+  label: string,
+  opts: { stubRules?: boolean } = {},
+): Promise<AppBundle> {
   const perFamily = await exists(join(root, "src/models/lightgcn/mod.ts"));
   const r = await esbuild.build({
     ...COMMON,
@@ -213,7 +224,7 @@ export async function measureApp(root: string, label: string): Promise<AppBundle
     minify: true,
     write: false,
     metafile: true,
-    plugins: [npmSpecifiers()],
+    plugins: [npmSpecifiers(), ...(opts.stubRules ? [stubRuleTable()] : [])],
   });
   const js = r.outputFiles[0].contents;
   const text = new TextDecoder().decode(js);
@@ -232,6 +243,27 @@ export async function measureApp(root: string, label: string): Promise<AppBundle
     modules: Object.keys(r.metafile!.inputs).length,
     kernels,
     kernelsTotal: wgsl.length,
+  };
+}
+
+/**
+ * Analysis only (the app cannot train this way): replaces the merged gradient-rule table of
+ * `src/autograd/rules.ts` by empty stand-ins, to measure what that table keeps reachable (every
+ * ops family's backward, and so its kernels, from any app that calls `backward`).
+ */
+function stubRuleTable(): esbuild.Plugin {
+  return {
+    name: "stub-rule-table",
+    setup(b) {
+      b.onLoad({ filter: /autograd[\\/]rules\.ts$/ }, async (args) => {
+        const text = await Deno.readTextFile(args.path);
+        const names = [...text.matchAll(/^export (const|function) (\w+)/gm)];
+        const contents = names.map(([, kind, name]) =>
+          kind === "const" ? `export const ${name} = {};` : `export function ${name}() {}`
+        ).join("\n");
+        return { contents, loader: "ts" };
+      });
+    },
   };
 }
 
@@ -390,7 +422,7 @@ async function record(report: BundleReport): Promise<void> {
   // Rows of other checkouts measured earlier stay until measured again.
   const earlier = ((old ? JSON.parse(old).app : null) ?? []) as AppBundle[];
   const kept = earlier.filter((a) =>
-    a.label !== "this checkout" && !report.app.some((b) => b.label === a.label)
+    !a.label.startsWith("this checkout") && !report.app.some((b) => b.label === a.label)
   );
   const r = { ...report, app: [...kept, ...report.app] };
   const size = (p: string) => r.files.find((f) => f.path === p)!;
@@ -421,7 +453,9 @@ async function record(report: BundleReport): Promise<void> {
     "`examples/bundle.ts` builds, minified, an app that imports `init` and `tensor` from mod.ts",
     "and LightGCN from its family entry `src/models/lightgcn/mod.ts` (before the per-family",
     "entries: the same three names from mod.ts, where everything was exported flat), and counts",
-    "the repository's WGSL files whose text the bundle embeds.",
+    "the repository's WGSL files whose text the bundle embeds. The analysis row replaces the",
+    "merged gradient-rule table (src/autograd/rules.ts) by empty stand-ins: it cannot train, and",
+    "shows what that one table keeps reachable from any app that calls `backward`.",
     "",
     "| checkout | commit | bytes | gzip -9 bytes | modules | WGSL files embedded |",
     "|---|---|---|---|---|---|",

@@ -10,11 +10,14 @@
  * 1. write `shaders/<family>/<name>.wgsl` (file names are unique across families);
  * 2. run `deno task gen`: it embeds each family folder into `shaders/<family>/wgsl.ts`, one
  *    exported string per file (a test fails while a generated module is stale);
- * 3. declare the spec beside its op, importing the text:
+ * 3. declare the spec beside its op, importing the text, as a pure call: a
+ *    `/* @__PURE__ *\/` comment before `kernel(` (`*\/` stands for the comment's end here;
+ *    a test checks every spec in src/). Bundlers cannot see through the call otherwise, and
+ *    would keep the kernels of every module an app's imports reach:
  *
  * ```ts
  * import * as coreWgsl from "../../../shaders/core/wgsl.ts";
- * const scaleK = kernel({
+ * const scaleK = /* @__PURE__ *\/ kernel({
  *   name: "scale", // labels the pipeline and errors
  *   source: coreWgsl.scale,
  *   lib: [commonWgsl.tile4], // shared helper files placed before it, if any
@@ -37,7 +40,10 @@
  * ```
  *
  * Importing the text (not looking a name up in one record) lets a bundler keep only the kernels
- * an app's ops reach. A helper used by several kernels lives once, in a `lib` file.
+ * an app's ops reach. A helper used by several kernels lives once, in a `lib` file
+ * (`tests/gpu/shaders_test.ts` fails on a function or struct written out in two files).
+ * Pipelines can be compiled ahead of use with `Runtime.precompile` (see `variant` and
+ * `Runtime.capturePipelines`).
  * @module
  */
 

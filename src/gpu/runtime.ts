@@ -27,7 +27,7 @@ const MAX_WG = 65535;
 const MAX_BATCH_DISPATCHES = 2048;
 const ARENA_BYTES = 1 << 20;
 
-const checkFinite = kernel({
+const checkFinite = /* @__PURE__ */ kernel({
   name: "check_finite",
   source: coreWgsl.check_finite,
   bindings: { x: "f32", flags: "atomic<u32> rw" },

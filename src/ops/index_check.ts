@@ -27,7 +27,7 @@ const SLOTS = 1024;
 const INT_MAX = 0x7fffffff;
 const INT_MIN = -0x80000000;
 
-const flagK = kernel({
+const flagK = /* @__PURE__ */ kernel({
   name: "gather_flag",
   source: sparseWgsl.gather_flag,
   bindings: { bad: "i32", out: "f32 rw" },

@@ -1,6 +1,7 @@
-// The WGSL files: the generated modules (shaders/<family>/wgsl.ts) match the .wgsl files, and
-// no helper function or struct is written out in more than one file (shared helpers live in one
-// `lib` file that specs list).
+// The WGSL files: the generated modules (shaders/<family>/wgsl.ts) match the .wgsl files, no
+// helper function or struct is written out in more than one file (shared helpers live in one
+// `lib` file that specs list), and every module-level spec is a pure call (so a bundler drops
+// the kernels an app never reaches).
 import { escapeTemplate, existingModules, MODULE, renderAll } from "../../shaders/gen.ts";
 import { assert } from "../helpers.ts";
 
@@ -116,4 +117,23 @@ Deno.test("no WGSL helper function or struct is defined in more than one file", 
     if ((defs.get(key)?.size ?? 0) < 2) problems.push(`${key} is no longer copied: drop it`);
   }
   assert.deepEqual(problems, []);
+});
+
+Deno.test("every module-level kernel spec is declared as a pure call", async () => {
+  const src = new URL("../../src/", import.meta.url);
+  const bare: string[] = [];
+  const walk = async (dir: URL, rel: string): Promise<void> => {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isDirectory) await walk(new URL(`${e.name}/`, dir), `${rel}${e.name}/`);
+      else if (e.name.endsWith(".ts")) {
+        const lines = (await Deno.readTextFile(new URL(e.name, dir))).split("\n");
+        lines.forEach((l, i) => {
+          // `= kernel({` at module level, or as a member of a module-level table.
+          if (/(=|^ {2}\w+:) kernel\(\{/.test(l)) bare.push(`src/${rel}${e.name}:${i + 1}`);
+        });
+      }
+    }
+  };
+  await walk(src, "");
+  assert.deepEqual(bare, [], "write `= /* @__PURE__ */ kernel({` (see src/gpu/kernel.ts)");
 });

@@ -9,7 +9,7 @@ import { fmt, type Tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../../ops/common.ts";
 import * as dcidWgsl from "../../../shaders/dcid/wgsl.ts";
 
-const tocScoreK = kernel({
+const tocScoreK = /* @__PURE__ */ kernel({
   name: "toc_score",
   source: dcidWgsl.toc_score,
   bindings: { e: "f32", sim: "f32 rw", vari: "f32 rw", score: "f32 rw" },
@@ -17,7 +17,7 @@ const tocScoreK = kernel({
   workgroupSize: [64],
 });
 
-const tocRankK = kernel({
+const tocRankK = /* @__PURE__ */ kernel({
   name: "toc_rank",
   source: dcidWgsl.toc_rank,
   defines: { DESC: "bool" },

@@ -18,7 +18,7 @@ import { checkGroups, type RetrievalOptions } from "../../ops/search/hashing.ts"
 import * as ratWgsl from "../../../shaders/rat/wgsl.ts";
 import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 
-const countK = kernel({
+const countK = /* @__PURE__ */ kernel({
   name: "rat_retrieve_count",
   source: ratWgsl.rat_retrieve_count,
   lib: [commonWgsl.index_guard],
@@ -26,7 +26,7 @@ const countK = kernel({
   uniforms: { n: "u32", f: "u32", slot: "u32" },
   workgroupSize: [256],
 });
-const idfK = kernel({
+const idfK = /* @__PURE__ */ kernel({
   name: "rat_retrieve_idf",
   source: ratWgsl.rat_retrieve_idf,
   lib: [commonWgsl.index_guard],
@@ -34,7 +34,7 @@ const idfK = kernel({
   uniforms: { n: "u32", f: "u32", total: "u32", slot: "u32" },
   workgroupSize: [256],
 });
-const ratK = kernel({
+const ratK = /* @__PURE__ */ kernel({
   name: "rat_retrieve",
   source: ratWgsl.rat_retrieve,
   defines: { GROUPS: "bool" },

@@ -32,21 +32,21 @@ const WG = 256;
 /** Longest item axis: every kernel loop runs ≤ len / 256 iterations (lavapipe's 65,535 cap). */
 export const MAX_INDEX_ITEMS = WG * 65535;
 
-const countK = kernel({
+const countK = /* @__PURE__ */ kernel({
   name: "sparcode_count",
   source: sparcodeWgsl.sparcode_count,
   bindings: { table: "f32", cnt: "i32 rw" },
   uniforms: { rows: "u32", len: "u32", row0: "u32", thr: "f32" },
   workgroupSize: [WG],
 });
-const fillK = kernel({
+const fillK = /* @__PURE__ */ kernel({
   name: "sparcode_fill",
   source: sparcodeWgsl.sparcode_fill,
   bindings: { table: "f32", ptr: "i32", items: "i32 rw", vals: "f32 rw" },
   uniforms: { rows: "u32", len: "u32", row0: "u32", thr: "f32" },
   workgroupSize: [WG],
 });
-const serveK = kernel({
+const serveK = /* @__PURE__ */ kernel({
   name: "sparcode_serve",
   source: sparcodeWgsl.sparcode_serve,
   lib: [commonWgsl.index_guard],
@@ -61,14 +61,14 @@ const serveK = kernel({
   uniforms: { nq: "u32", k: "u32", len: "u32", ncodes: "u32", slot: "u32" },
   workgroupSize: [WG],
 });
-const countsK = kernel({
+const countsK = /* @__PURE__ */ kernel({
   name: "sparcode_counts",
   source: sparcodeWgsl.sparcode_counts,
   bindings: { ids: "i32", counts: "f32 rw" },
   uniforms: { nq: "u32", k: "u32", ncodes: "u32" },
   workgroupSize: [64],
 });
-const idsK = kernel({
+const idsK = /* @__PURE__ */ kernel({
   name: "sparcode_code_ids",
   source: sparcodeWgsl.sparcode_code_ids,
   lib: [commonWgsl.index_guard],

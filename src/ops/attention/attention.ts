@@ -179,19 +179,23 @@ function specs(wg: number) {
     }),
   };
 }
-const SPECS = { software: specs(WG_SOFTWARE), hardware: specs(WG_HARDWARE) };
+// Pure calls (bundlers drop the kernels of an app that never runs attention).
+const SPECS = {
+  software: /* @__PURE__ */ specs(WG_SOFTWARE),
+  hardware: /* @__PURE__ */ specs(WG_HARDWARE),
+};
 
 /** Uniforms of the chunked backward's elementwise kernels: the chunk's first row and rows. */
 const CHUNK_UNIFORMS = { ...UNIFORMS, c0: "u32", rows: "u32" } as const;
 const CHUNK = {
-  probs: kernel({
+  probs: /* @__PURE__ */ kernel({
     name: "attention_bwd_probs",
     source: attentionWgsl.attention_bwd_probs,
     bindings: { s: "f32 rw", aux: "u32", bias: "f32", pd: "f32 rw" },
     uniforms: CHUNK_UNIFORMS,
     workgroupSize: [64],
   }),
-  dscore: kernel({
+  dscore: /* @__PURE__ */ kernel({
     name: "attention_bwd_dscore",
     source: attentionWgsl.attention_bwd_dscore,
     bindings: { p: "f32", dp: "f32 rw", aux: "u32", ds_out: "f32 rw" },
@@ -204,11 +208,11 @@ const CHUNK = {
  * The attention kernel specs, software and hardware variants (for tests and tools that check
  * binding counts against device limits).
  */
-export const attentionKernels: readonly KernelSpec[] = [
+export const attentionKernels: readonly KernelSpec[] = /* @__PURE__ */ (() => [
   ...[SPECS.software, SPECS.hardware].flatMap((k) => Object.values(k)),
   CHUNK.probs,
   CHUNK.dscore,
-];
+])();
 
 /**
  * How the backward runs. "fused": the fused kernels (attention_bwd_dq/dkv), which recompute

@@ -13,7 +13,7 @@ import { type Node, record, type RuleTable } from "../../autograd/tape.ts";
 import { fmt, type Tensor, zeros } from "../../tensor.ts";
 import { expectDtype, groups, launch, normAxis, output } from "../common.ts";
 
-const statsK = kernel({
+const statsK = /* @__PURE__ */ kernel({
   name: "batchnorm_stats",
   source: convWgsl.batchnorm_stats,
   lib: [coreWgsl.wg_sum, convWgsl.batchnorm_common],
@@ -23,7 +23,7 @@ const statsK = kernel({
   workgroupSize: [256],
 });
 
-const applyK = kernel({
+const applyK = /* @__PURE__ */ kernel({
   name: "batchnorm_apply",
   source: convWgsl.batchnorm_apply,
   bindings: { x: "f32", stats: "f32", gamma: "f32", beta: "f32", y: "f32 rw" },
@@ -32,7 +32,7 @@ const applyK = kernel({
   workgroupSize: [256],
 });
 
-const bwdK = kernel({
+const bwdK = /* @__PURE__ */ kernel({
   name: "batchnorm_backward",
   source: convWgsl.batchnorm_backward,
   lib: [coreWgsl.wg_sum, convWgsl.batchnorm_common],

@@ -12,7 +12,7 @@ import { fmt, type Tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../common.ts";
 import { describe, type Geometry, geometryUniforms, imageShape } from "./geometry.ts";
 
-const im2colK = kernel({
+const im2colK = /* @__PURE__ */ kernel({
   name: "im2col",
   source: convWgsl.im2col,
   lib: [convWgsl.conv_common],
@@ -22,7 +22,7 @@ const im2colK = kernel({
   workgroupSize: [256],
 });
 
-const col2imK = kernel({
+const col2imK = /* @__PURE__ */ kernel({
   name: "col2im",
   source: convWgsl.col2im,
   lib: [convWgsl.conv_common],

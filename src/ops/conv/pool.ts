@@ -22,7 +22,7 @@ import {
   type WindowOptions,
 } from "./geometry.ts";
 
-const poolK = kernel({
+const poolK = /* @__PURE__ */ kernel({
   name: "pool",
   source: convWgsl.pool,
   lib: [convWgsl.conv_common],
@@ -32,7 +32,7 @@ const poolK = kernel({
   workgroupSize: [256],
 });
 
-const poolBwdK = kernel({
+const poolBwdK = /* @__PURE__ */ kernel({
   name: "pool_backward",
   source: convWgsl.pool_backward,
   lib: [convWgsl.conv_common],

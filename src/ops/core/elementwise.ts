@@ -37,7 +37,7 @@ const UNARY_CODE: Record<UnaryOp, number> = {
   softplus: 13,
 };
 
-const unaryK = kernel({
+const unaryK = /* @__PURE__ */ kernel({
   name: "unary",
   source: coreWgsl.unary,
   defines: { OP: "u32" },
@@ -46,7 +46,7 @@ const unaryK = kernel({
   workgroupSize: [256],
 });
 
-const unaryBackK = kernel({
+const unaryBackK = /* @__PURE__ */ kernel({
   name: "unary_backward",
   source: coreWgsl.unary_backward,
   defines: { OP: "u32" },
@@ -127,7 +127,7 @@ const BINARY_CODE: Record<BinaryOp, number> = {
   eq: 9,
 };
 
-const binaryK = kernel({
+const binaryK = /* @__PURE__ */ kernel({
   name: "binary",
   source: coreWgsl.binary,
   defines: { OP: "u32", SAME: "bool", RANK: "u32" },

@@ -14,7 +14,7 @@ import { reduceAxis } from "./reduce.ts";
 import { rowLaunch } from "../rows.ts";
 import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
-const fwdK = kernel({
+const fwdK = /* @__PURE__ */ kernel({
   name: "layernorm",
   source: coreWgsl.layernorm,
   lib: [coreWgsl.wg_sum],
@@ -24,7 +24,7 @@ const fwdK = kernel({
   workgroupSize: [256],
 });
 
-const bwdK = kernel({
+const bwdK = /* @__PURE__ */ kernel({
   name: "layernorm_backward",
   source: coreWgsl.layernorm_backward,
   defines: { SMALL: "bool", GAMMA: "bool" },
@@ -33,7 +33,7 @@ const bwdK = kernel({
   workgroupSize: [256],
 });
 
-const paramsK = kernel({
+const paramsK = /* @__PURE__ */ kernel({
   name: "layernorm_backward_params",
   source: coreWgsl.layernorm_backward_params,
   bindings: { x: "f32", stats: "f32", gy: "f32", pg: "f32 rw", pb: "f32 rw" },

@@ -12,7 +12,7 @@ import { fmt, runtime, type Shape, type Tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, normAxis, output } from "../common.ts";
 import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
-const argK = kernel({
+const argK = /* @__PURE__ */ kernel({
   name: "argmax",
   source: coreWgsl.argmax,
   defines: { ROW: "bool", MIN: "bool" },
@@ -21,7 +21,7 @@ const argK = kernel({
   workgroupSize: [256],
 });
 
-const backK = kernel({
+const backK = /* @__PURE__ */ kernel({
   name: "max_backward",
   source: coreWgsl.max_backward,
   bindings: { idx: "i32", gy: "f32", gx: "f32 rw" },

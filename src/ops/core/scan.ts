@@ -26,7 +26,7 @@ import * as sparseWgsl from "../../../shaders/sparse/wgsl.ts";
 import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 
 const BLOCK = 1024; // WG 256 × 4 items
-const blockK = kernel({
+const blockK = /* @__PURE__ */ kernel({
   name: "scan_block",
   source: coreWgsl.scan_block,
   defines: { MULTI: "bool" },
@@ -34,14 +34,14 @@ const blockK = kernel({
   uniforms: { n: "u32", m: "u32" },
   workgroupSize: [256],
 });
-const addK = kernel({
+const addK = /* @__PURE__ */ kernel({
   name: "scan_add",
   source: coreWgsl.scan_add,
   bindings: { dst: "i32 rw", sums: "i32" },
   uniforms: { m: "u32", block: "u32" },
   workgroupSize: [256],
 });
-const countK = kernel({
+const countK = /* @__PURE__ */ kernel({
   name: "csr_count",
   source: sparseWgsl.csr_count,
   lib: [commonWgsl.index_guard],
@@ -49,21 +49,21 @@ const countK = kernel({
   uniforms: { n: "u32", rows: "u32", slot: "u32" },
   workgroupSize: [256],
 });
-const fillK = kernel({
+const fillK = /* @__PURE__ */ kernel({
   name: "csr_fill",
   source: sparseWgsl.csr_fill,
   bindings: { idx: "i32", row_ptr: "i32", cursor: "atomic<i32> rw", perm: "i32 rw" },
   uniforms: { n: "u32", rows: "u32" },
   workgroupSize: [256],
 });
-const sortK = kernel({
+const sortK = /* @__PURE__ */ kernel({
   name: "csr_sort",
   source: sparseWgsl.csr_sort,
   bindings: { idx: "i32", row_ptr: "i32", src: "i32", dst: "i32 rw" },
   uniforms: { rows: "u32", w: "u32" },
   workgroupSize: [256],
 });
-const rowsK = kernel({
+const rowsK = /* @__PURE__ */ kernel({
   name: "csr_rows",
   source: sparseWgsl.csr_rows,
   bindings: { row_ptr: "i32", row_of: "i32 rw" },

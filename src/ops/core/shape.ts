@@ -21,7 +21,7 @@ import {
 import { sumTo } from "./reduce.ts";
 import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
-const copyK = kernel({
+const copyK = /* @__PURE__ */ kernel({
   name: "strided_copy",
   source: coreWgsl.strided_copy,
   defines: { RANK: "u32" },

@@ -13,7 +13,7 @@ import { rowLaunch } from "../rows.ts";
 import { permute } from "./shape.ts";
 import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
-const fwdK = kernel({
+const fwdK = /* @__PURE__ */ kernel({
   name: "softmax",
   source: coreWgsl.softmax,
   defines: { LOG: "bool", LSE: "bool", SMALL: "bool" },
@@ -22,7 +22,7 @@ const fwdK = kernel({
   workgroupSize: [256],
 });
 
-const bwdK = kernel({
+const bwdK = /* @__PURE__ */ kernel({
   name: "softmax_backward",
   source: coreWgsl.softmax_backward,
   lib: [coreWgsl.wg_sum],

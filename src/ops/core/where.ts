@@ -12,7 +12,7 @@ import { broadcastShapes, broadcastStrides, groups, launch, output } from "../co
 import { sumTo } from "./reduce.ts";
 import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
-const whereK = kernel({
+const whereK = /* @__PURE__ */ kernel({
   name: "where",
   source: coreWgsl.where,
   defines: { COND_F32: "bool", FILL: "u32" },

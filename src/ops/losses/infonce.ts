@@ -31,7 +31,7 @@ const TILE_K = 32;
 /** Norm floor of the L2 normalisation, as F.normalize. */
 const NORM_EPS = 1e-12;
 
-const rnormK = kernel({
+const rnormK = /* @__PURE__ */ kernel({
   name: "infonce_rnorm",
   source: lossesWgsl.infonce_rnorm,
   defines: { EPS: "f32" },
@@ -40,7 +40,7 @@ const rnormK = kernel({
   workgroupSize: [ROWS_WG],
 });
 
-const fwdK = kernel({
+const fwdK = /* @__PURE__ */ kernel({
   name: "infonce_fwd",
   source: lossesWgsl.infonce_fwd,
   defines: { TK: "u32", NORM: "bool", MASK: "bool", D16: "bool", EPS: "f32" },
@@ -62,7 +62,7 @@ const fwdK = kernel({
   workgroupSize: [ROWS_WG],
 });
 
-const bwdK = kernel({
+const bwdK = /* @__PURE__ */ kernel({
   name: "infonce_bwd",
   source: lossesWgsl.infonce_bwd,
   defines: { NORM: "bool", MASK: "bool", TAU: "bool", EPS: "f32", TK: "u32", D16: "bool" },
@@ -92,7 +92,7 @@ const RB_WG = 8;
 /** Rows (and keys per step) of one invocation of the register-blocked kernels. */
 const RB_ROWS = 16;
 
-const fwdRbK = kernel({
+const fwdRbK = /* @__PURE__ */ kernel({
   name: "infonce_fwd_rb",
   source: lossesWgsl.infonce_fwd_rb,
   defines: { NORM: "bool", MASK: "bool" },
@@ -121,7 +121,7 @@ const fwdRbK = kernel({
   workgroupSize: [RB_WG],
 });
 
-const bwdRbK = kernel({
+const bwdRbK = /* @__PURE__ */ kernel({
   name: "infonce_bwd_rb",
   source: lossesWgsl.infonce_bwd_rb,
   defines: { NORM: "bool", MASK: "bool", TAU: "bool", EPS: "f32" },

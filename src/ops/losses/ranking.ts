@@ -15,7 +15,7 @@ import * as lossesWgsl from "../../../shaders/losses/wgsl.ts";
 
 // --- Sampled softmax --------------------------------------------------------------------------
 
-const ssFwdK = kernel({
+const ssFwdK = /* @__PURE__ */ kernel({
   name: "sampled_softmax_fwd",
   source: lossesWgsl.sampled_softmax_fwd,
   lib: [lossesWgsl.sampled_softmax_common],
@@ -32,7 +32,7 @@ const ssFwdK = kernel({
   workgroupSize: [64],
 });
 
-const ssBwdK = kernel({
+const ssBwdK = /* @__PURE__ */ kernel({
   name: "sampled_softmax_bwd",
   source: lossesWgsl.sampled_softmax_bwd,
   lib: [lossesWgsl.sampled_softmax_common],
@@ -155,7 +155,7 @@ export function sampledSoftmaxGrad(
 
 // --- BPR --------------------------------------------------------------------------------
 
-const bprFwdK = kernel({
+const bprFwdK = /* @__PURE__ */ kernel({
   name: "bpr_fwd",
   source: lossesWgsl.bpr_fwd,
   bindings: { pos: "f32", neg: "f32", loss: "f32 rw" },
@@ -163,7 +163,7 @@ const bprFwdK = kernel({
   workgroupSize: [256],
 });
 
-const bprBwdK = kernel({
+const bprBwdK = /* @__PURE__ */ kernel({
   name: "bpr_bwd",
   source: lossesWgsl.bpr_bwd,
   bindings: { pos: "f32", neg: "f32", gy: "f32", gpos: "f32 rw", gneg: "f32 rw" },

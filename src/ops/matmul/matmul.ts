@@ -50,7 +50,7 @@ const ACT_CODE: Record<LinearActivation, number> = {
   sigmoid: 4,
 };
 
-const naiveK = kernel({
+const naiveK = /* @__PURE__ */ kernel({
   name: "matmul_naive",
   source: matmulWgsl.matmul_naive,
   defines: { TRANS_A: "bool", TRANS_B: "bool" },
@@ -61,7 +61,7 @@ const naiveK = kernel({
 
 // `a`/`a4` and `b`/`b4` are the same buffers seen as f32 and as vec4 (the kernel picks per
 // define which view it reads).
-const regblockK = kernel({
+const regblockK = /* @__PURE__ */ kernel({
   name: "matmul_regblock",
   source: matmulWgsl.matmul_regblock,
   defines: {
@@ -96,7 +96,7 @@ const regblockK = kernel({
   workgroupSize: [REGBLOCK_WG],
 });
 
-const tiledK = kernel({
+const tiledK = /* @__PURE__ */ kernel({
   name: "matmul_tiled",
   source: matmulWgsl.matmul_tiled,
   defines: {

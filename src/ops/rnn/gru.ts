@@ -34,7 +34,7 @@ const WG = 64;
  */
 export const gruTuning: { loopBudget: number } = { loopBudget: 16384 };
 
-const fwdK = kernel({
+const fwdK = /* @__PURE__ */ kernel({
   name: "gru_fwd",
   source: rnnWgsl.gru_fwd,
   lib: [rnnWgsl.gru_common],
@@ -51,7 +51,7 @@ const fwdK = kernel({
   workgroupSize: [WG],
 });
 
-const bwdK = kernel({
+const bwdK = /* @__PURE__ */ kernel({
   name: "gru_bwd",
   source: rnnWgsl.gru_bwd,
   lib: [rnnWgsl.gru_common],

@@ -17,7 +17,7 @@ import { add } from "../core/elementwise.ts";
 import { concat, reshape, slice } from "../core/shape.ts";
 import { linear } from "../matmul/matmul.ts";
 
-const cellK = kernel({
+const cellK = /* @__PURE__ */ kernel({
   name: "lstm_cell",
   source: rnnWgsl.lstm_cell,
   lib: [rnnWgsl.lstm_common],
@@ -26,7 +26,7 @@ const cellK = kernel({
   workgroupSize: [256],
 });
 
-const cellBwdK = kernel({
+const cellBwdK = /* @__PURE__ */ kernel({
   name: "lstm_cell_backward",
   source: rnnWgsl.lstm_cell_backward,
   lib: [rnnWgsl.lstm_common],

@@ -16,14 +16,14 @@ import { affine } from "../core/elementwise.ts";
 import { tiledTopK } from "./topk.ts";
 import * as searchWgsl from "../../../shaders/search/wgsl.ts";
 
-const simhashK = kernel({
+const simhashK = /* @__PURE__ */ kernel({
   name: "simhash",
   source: searchWgsl.simhash,
   bindings: { x: "f32", planes: "f32", out: "u32 rw" },
   uniforms: { n: "u32", d: "u32", bits: "u32", words: "u32" },
   workgroupSize: [64],
 });
-const hammingK = kernel({
+const hammingK = /* @__PURE__ */ kernel({
   name: "hamming",
   source: searchWgsl.hamming,
   defines: { GROUPS: "bool" },

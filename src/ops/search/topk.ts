@@ -42,7 +42,7 @@ function topkSpec(kc: number) {
 }
 const specs = new Map<number, ReturnType<typeof topkSpec>>();
 
-const maskK = kernel({
+const maskK = /* @__PURE__ */ kernel({
   name: "topk_mask",
   source: searchWgsl.topk_mask,
   bindings: { scores: "f32 rw", ptr: "i32", items: "i32", users: "i32" },
@@ -52,7 +52,7 @@ const maskK = kernel({
 
 // Full ranking: flags a score chunk holding NaN or ±Inf before the mask writes its NaNs (a
 // NaN score would otherwise read as "masked" and vanish from every list).
-const finiteK = kernel({
+const finiteK = /* @__PURE__ */ kernel({
   name: "check_finite",
   source: coreWgsl.check_finite,
   bindings: { x: "f32", flags: "atomic<u32> rw" },

@@ -22,7 +22,7 @@ import { buildCsr } from "../core/scan.ts";
 import * as sparseWgsl from "../../../shaders/sparse/wgsl.ts";
 import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 
-const gatherK = kernel({
+const gatherK = /* @__PURE__ */ kernel({
   name: "gather",
   source: sparseWgsl.gather,
   lib: [commonWgsl.index_guard],
@@ -31,7 +31,7 @@ const gatherK = kernel({
   uniforms: { n: "u32", row: "u32", rows: "u32", slot: "u32" },
   workgroupSize: [256],
 });
-const segsumK = kernel({
+const segsumK = /* @__PURE__ */ kernel({
   name: "gather_segsum",
   source: sparseWgsl.gather_segsum,
   bindings: { g: "f32", idx: "i32", row_ptr: "i32", perm: "i32", out: "f32 rw" },

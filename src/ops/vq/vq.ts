@@ -29,7 +29,7 @@ import * as vqWgsl from "../../../shaders/vq/wgsl.ts";
 /** Distance used to pick codes. */
 export type VqMetric = "l2" | "cosine";
 
-const nearestK = kernel({
+const nearestK = /* @__PURE__ */ kernel({
   name: "vq_nearest",
   source: vqWgsl.vq_nearest,
   lib: [vqWgsl.vq_order],
@@ -40,7 +40,7 @@ const nearestK = kernel({
 });
 
 // x4 / e4 view the same buffers as x / codes as vec4 (read when every row is 16-byte aligned).
-const nearestRbK = kernel({
+const nearestRbK = /* @__PURE__ */ kernel({
   name: "vq_nearest_rb",
   source: vqWgsl.vq_nearest_rb,
   defines: { RM: "u32", RN: "u32", VEC: "bool", KTAIL: "bool", COSINE: "bool", DIST: "bool" },
@@ -59,7 +59,7 @@ const nearestRbK = kernel({
   workgroupSize: [8],
 });
 
-const topkK = kernel({
+const topkK = /* @__PURE__ */ kernel({
   name: "vq_topk",
   source: vqWgsl.vq_topk,
   lib: [vqWgsl.vq_order],
@@ -69,7 +69,7 @@ const topkK = kernel({
   workgroupSize: [32],
 });
 
-const sqnormK = kernel({
+const sqnormK = /* @__PURE__ */ kernel({
   name: "vq_sqnorm",
   source: vqWgsl.vq_sqnorm,
   defines: { INV: "bool" },
@@ -78,7 +78,7 @@ const sqnormK = kernel({
   workgroupSize: [64],
 });
 
-const argminK = kernel({
+const argminK = /* @__PURE__ */ kernel({
   name: "vq_argmin",
   source: vqWgsl.vq_argmin,
   lib: [vqWgsl.vq_order],
@@ -88,7 +88,7 @@ const argminK = kernel({
   workgroupSize: [64],
 });
 
-const lookupK = kernel({
+const lookupK = /* @__PURE__ */ kernel({
   name: "vq_lookup",
   source: vqWgsl.vq_lookup,
   bindings: { codes: "f32", idx: "i32", out: "f32 rw" },
@@ -96,7 +96,7 @@ const lookupK = kernel({
   workgroupSize: [256],
 });
 
-const sumsK = kernel({
+const sumsK = /* @__PURE__ */ kernel({
   name: "vq_code_sums",
   source: vqWgsl.vq_code_sums,
   defines: { JT: "u32" },
@@ -105,7 +105,7 @@ const sumsK = kernel({
   workgroupSize: [64],
 });
 
-const emaCountsK = kernel({
+const emaCountsK = /* @__PURE__ */ kernel({
   name: "ema_counts",
   source: vqWgsl.ema_counts,
   bindings: { cnt: "f32", count: "f32 rw" },
@@ -113,7 +113,7 @@ const emaCountsK = kernel({
   workgroupSize: [256],
 });
 
-const emaWeightsK = kernel({
+const emaWeightsK = /* @__PURE__ */ kernel({
   name: "ema_weights",
   source: vqWgsl.ema_weights,
   bindings: { sums: "f32", count: "f32", weight: "f32 rw", codes: "f32 rw" },
@@ -121,7 +121,7 @@ const emaWeightsK = kernel({
   workgroupSize: [256],
 });
 
-const centroidsK = kernel({
+const centroidsK = /* @__PURE__ */ kernel({
   name: "vq_centroids",
   source: vqWgsl.vq_centroids,
   bindings: { sums: "f32", cnt: "f32", codes: "f32 rw" },
@@ -129,7 +129,7 @@ const centroidsK = kernel({
   workgroupSize: [256],
 });
 
-const resetK = kernel({
+const resetK = /* @__PURE__ */ kernel({
   name: "vq_reset",
   source: vqWgsl.vq_reset,
   defines: { EMA: "bool" },
