@@ -14,6 +14,7 @@ import {
 } from "../../src/data/mod.ts";
 import { loadMMRec } from "../../src/data/files.ts";
 import { readNpy, writeNpy } from "../../src/io/npy.ts";
+import { decodeSafetensors } from "../../src/io/safetensors.ts";
 
 const DATA = new URL("../../../shared/data/", import.meta.url);
 const has = (() => {
@@ -207,6 +208,23 @@ Deno.test("fuzz: truncated and byte-flipped .npy files read cleanly or fail clea
         const a = readNpy(b, { source: "feat.npy" });
         const n = a.shape.reduce((x, y) => x * y, 1);
         assert.equal(a.data.length, n, "element count");
+        return null;
+      }, 0);
+    }),
+    { numRuns: 300, seed: 15 },
+  );
+});
+
+Deno.test("fuzz: truncated and byte-flipped safetensors files decode cleanly or fail clearly", () => {
+  const real = Deno.readFileSync(new URL("../fixtures/io_tensors.safetensors", import.meta.url));
+  fc.assert(
+    fc.property(mutation(real.length), ([cut, flips]) => {
+      const b = mutate(real, cut, flips);
+      expectCleanOrClear("w.safetensors", () => {
+        const f = decodeSafetensors(b, "w.safetensors");
+        for (const t of Object.values(f.tensors)) {
+          assert.equal(t.data.length, t.shape.reduce((x, y) => x * y, 1), "element count");
+        }
         return null;
       }, 0);
     }),
