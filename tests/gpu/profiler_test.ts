@@ -1,6 +1,19 @@
 // The profiler: per-kernel timestamps (or wall clock), phases, counts, and no effect on results.
 import assert from "node:assert/strict";
-import { add, formatProfile, matmul, Profiler, runtime, tensor, tidy } from "../../internal.ts";
+import {
+  add,
+  formatProfile,
+  matmul,
+  Module,
+  Profiler,
+  type ProfileReport,
+  runtime,
+  square,
+  sum,
+  tensor,
+  tidy,
+} from "../../internal.ts";
+import { type Task, trainLoop } from "../../src/train/loop.ts";
 import { gpuTest } from "../helpers.ts";
 
 for (const timestamps of [true, false]) {
@@ -44,3 +57,39 @@ for (const timestamps of [true, false]) {
     a.dispose();
   });
 }
+
+gpuTest("trainLoop profile option: a window of steps by phase, report returned", async () => {
+  const m = new (class extends Module {
+    readonly w = this.param("w", tensor([1, 2, 3], [3]));
+  })();
+  const w = m.w;
+  const task: Task<number> = {
+    name: "vec",
+    module: m,
+    trainable: true,
+    metric: { name: "m", mode: "min" },
+    steps: () => 2,
+    batches: () => [0, 1],
+    size: () => 1,
+    loss: () => ({ loss: sum(square(w)), parts: {} }),
+    evaluate: async () => ({ m: (await w.read())[0] }),
+  };
+  let seen: ProfileReport | null = null;
+  const r = await trainLoop(task, {
+    epochs: 3,
+    test: false,
+    profile: { skip: 1, steps: 3 },
+    onProfile: (p) => (seen = p),
+  });
+  assert.equal(runtime().profiler, null);
+  assert.ok(r.profile);
+  assert.equal(seen, r.profile);
+  assert.equal(r.profile.steps, 3);
+  const phases = r.profile.byPhase.map((x) => x.name).sort();
+  assert.deepEqual(phases, ["backward", "forward", "optimizer"]);
+  const opt = r.profile.byPhase.find((x) => x.name === "optimizer")!;
+  assert.equal(opt.dispatches, 3); // one Adam dispatch per step
+  const off = await trainLoop(task, { epochs: 1, test: false });
+  assert.equal(off.profile, undefined);
+  m.dispose();
+});
