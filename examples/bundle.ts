@@ -100,6 +100,8 @@ export interface AppBundle {
   label: string;
   /** The checkout's commit (short), with `+` when its tree had uncommitted changes. */
   commit: string;
+  /** The commit's subject, cut to 60 characters. */
+  subject: string;
   /** Minified bytes. */
   bytes: number;
   /** Minified bytes after gzip -9. */
@@ -184,7 +186,7 @@ export async function build(
     await measureApp(ROOT, "this checkout"),
     await measureApp(ROOT, "this checkout, rule table stubbed (analysis)", { stubRules: true }),
   ];
-  if (opts.appBefore) app.unshift(await measureApp(opts.appBefore, opts.appBefore));
+  if (opts.appBefore) app.unshift(await measureApp(opts.appBefore, "earlier checkout"));
   const report: BundleReport = {
     esbuild: esbuild.version,
     files,
@@ -234,10 +236,16 @@ export async function measureApp(
     new Deno.Command("git", { args: ["-C", root, ...args] }).output().then((o) =>
       new TextDecoder().decode(o.stdout).trim()
     );
-  const dirty = (await git("status", "--porcelain", "--untracked-files=no")) !== "";
+  // Build outputs and recorded results do not make a checkout dirty.
+  const outputs = [":!dist", ":!examples/browser/dist", ":!bench/results"];
+  const dirty =
+    (await git("status", "--porcelain", "--untracked-files=no", "--", ".", ...outputs)) !==
+      "";
+  const subject = await git("log", "-1", "--format=%s");
   return {
     label,
     commit: (await git("rev-parse", "--short", "HEAD")) + (dirty ? "+" : ""),
+    subject: subject.length > 60 ? `${subject.slice(0, 59)}…` : subject,
     bytes: js.length,
     gzip: gzipSync(js, { level: 9 }).length,
     modules: Object.keys(r.metafile!.inputs).length,
@@ -422,7 +430,7 @@ async function record(report: BundleReport): Promise<void> {
   // Rows of other checkouts measured earlier stay until measured again.
   const earlier = ((old ? JSON.parse(old).app : null) ?? []) as AppBundle[];
   const kept = earlier.filter((a) =>
-    !a.label.startsWith("this checkout") && !report.app.some((b) => b.label === a.label)
+    !a.label.startsWith("this checkout") && !report.app.some((b) => b.commit === a.commit)
   );
   const r = { ...report, app: [...kept, ...report.app] };
   const size = (p: string) => r.files.find((f) => f.path === p)!;
@@ -460,8 +468,9 @@ async function record(report: BundleReport): Promise<void> {
     "| checkout | commit | bytes | gzip -9 bytes | modules | WGSL files embedded |",
     "|---|---|---|---|---|---|",
     ...r.app.map((a) =>
-      `| ${a.label} | ${a.commit} | ${a.bytes} (${kb(a.bytes)}) | ${a.gzip} (${kb(a.gzip)}) | ` +
-      `${a.modules} | ${a.kernels} of ${a.kernelsTotal} |`
+      `| ${a.label} | ${a.commit} ${a.subject.replaceAll("|", "\\|")} | ${a.bytes} ` +
+      `(${kb(a.bytes)}) | ${a.gzip} (${kb(a.gzip)}) | ${a.modules} | ${a.kernels} of ` +
+      `${a.kernelsTotal} |`
     ),
     "",
     "`Deno` reads left in the library bundle (accepted; any other use fails the build):",
