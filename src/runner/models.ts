@@ -9,6 +9,7 @@ import "../models/lightgcn/register.ts";
 import "../models/vbpr/register.ts";
 import "../models/popularity/register.ts";
 import "../models/sparcode/register.ts";
+import "../models/uist/register.ts";
 import "../models/rat/register.ts";
 import "../models/ctrbase/register.ts";
 
