@@ -200,6 +200,7 @@ async function train(
       cache,
       resume: !!args.resume && model === "alignrec",
       keepModel: true,
+      reuseArtifacts: !!features, // the stage-1 features written above
       log: (line) => console.log(`\n${line}`),
     },
   );

@@ -73,6 +73,11 @@ export interface RunOptions {
   resume?: boolean;
   /** Return the trained model (the caller disposes it) instead of disposing it. */
   keepModel?: boolean;
+  /**
+   * Use artifacts already in the folder (e.g. stage-1 features written by the caller) instead
+   * of remaking them. Default: only when resuming (a rerun with other settings remakes them).
+   */
+  reuseArtifacts?: boolean;
 }
 
 /** What a run returns. */
@@ -181,6 +186,7 @@ async function build(
   data: unknown,
   dir: string,
   log: (s: string) => void,
+  reuse = true,
 ) {
   return await entry.build({
     // deno-lint-ignore no-explicit-any
@@ -189,11 +195,13 @@ async function build(
     log,
     async artifact(name: string, make: () => Promise<FeatureTable>): Promise<FeatureTable> {
       const path = `${dir}/${name}.npy`;
-      try {
-        const a = readNpy(await Deno.readFile(path), { source: path, float64ToFloat32: true });
-        return { data: a.data as Float32Array, dim: a.shape[1] };
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (reuse) {
+        try {
+          const a = readNpy(await Deno.readFile(path), { source: path, float64ToFloat32: true });
+          return { data: a.data as Float32Array, dim: a.shape[1] };
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        }
       }
       const t = await make();
       const rows = t.data.length / t.dim;
@@ -213,7 +221,8 @@ export async function trainRun(spec: RunSpec, opts: RunOptions): Promise<RunResu
   const saved = { model: entry.name, data: spec.data ?? "embedded", name: spec.name, config };
   await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(saved, null, 2) + "\n");
   const description = (data as { description: string }).description;
-  const model = await build(entry, config, data, dir, log);
+  const reuse = opts.reuseArtifacts ?? !!opts.resume;
+  const model = await build(entry, config, data, dir, log, reuse);
   let keep = false;
   try {
     const task = makeTask(entry.task, model, data, config);

@@ -16,15 +16,23 @@
 
 import { backward } from "../autograd/backward.ts";
 import { noGrad } from "../autograd/tape.ts";
-import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.ts";
 import type { Module } from "../nn/module.ts";
-import { Adam, AdamW, type Optimizer, SGD } from "../nn/optim.ts";
 import { loadCheckpoint, saveCheckpoint } from "../nn/serialize.ts";
-import { add, div, minimum, mul, scale, sqrt, square } from "../ops/core/elementwise.ts";
+import { scale } from "../ops/core/elementwise.ts";
 import { sum } from "../ops/core/reduce.ts";
 import { Rng } from "../random.ts";
 import { formatProfile, Profiler, type ProfileReport } from "../gpu/profiler.ts";
-import { keep, readAll, runtime, type Tensor, tensor, tidy } from "../tensor.ts";
+import { keep, readAll, runtime, type Tensor, tidy } from "../tensor.ts";
+import {
+  fileExists,
+  loadSnapshot,
+  readFile,
+  restore,
+  saveSnapshot,
+  snapshot,
+  writeFile,
+} from "./checkpoint.ts";
+import { clipGradients, lrFactor, makeOptimizer } from "./optimize.ts";
 
 /** A batch loss and its named parts (for logging; the parts are already in `loss`). */
 export type LossOutput = {
@@ -295,7 +303,7 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
     for (; st.epoch < epochs && trainable; st.epoch++) {
       const epoch = st.epoch;
       const te = performance.now();
-      opt.lr = lr0 * lrFactor(schedule, epoch, epochs, st);
+      opt.lr = lr0 * lrFactor(schedule, epoch, epochs, st.lrFactor);
       const rng = new Rng((seed * 1000003 + epoch) >>> 0);
       let lossSum = 0;
       let lossCount = 0;
@@ -457,57 +465,6 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
   }
 }
 
-/** The schedule's factor at `epoch` (plateau: the factor reached so far). */
-function lrFactor(s: LrSchedule, epoch: number, epochs: number, st: RunState): number {
-  switch (s.kind) {
-    case "constant":
-      return 1;
-    case "exponential":
-      return Math.pow(s.base, epoch / s.every);
-    case "step":
-      return Math.pow(s.gamma, Math.floor(epoch / s.every));
-    case "cosine": {
-      const m = s.min ?? 0;
-      return m + (1 - m) * 0.5 * (1 + Math.cos((Math.PI * epoch) / Math.max(1, epochs)));
-    }
-    case "plateau":
-      return st.lrFactor;
-  }
-}
-
-function makeOptimizer(params: Tensor<"f32">[], o: LoopOptions, lr: number): Optimizer {
-  const weightDecay = o.weightDecay ?? 0;
-  switch (o.optimizer ?? "adam") {
-    case "adam":
-      return new Adam(params, { lr, weightDecay });
-    case "adamw":
-      return new AdamW(params, { lr, weightDecay });
-    case "sgd":
-      return new SGD(params, { lr, weightDecay });
-    default:
-      throw new Error(`wgrec fit: optimizer '${o.optimizer}'; expected adam, adamw or sgd`);
-  }
-}
-
-/** Scales every gradient by min(1, c / ‖g‖) with ‖g‖ the global L2 norm (on the GPU). */
-function clipGradients(params: Tensor<"f32">[], c: number): void {
-  const grads = params.filter((p) => p.grad);
-  if (!grads.length) return;
-  let sq: Tensor<"f32"> | null = null;
-  for (const p of grads) {
-    const s = sum(square(p.grad!));
-    sq = sq ? add(sq, s) : s;
-  }
-  // factor = min(1, c / (‖g‖ + 1e-6)), as torch.nn.utils.clip_grad_norm_.
-  const norm = add(sqrt(sq!), tensor([1e-6], [1]));
-  const factor = minimum(div(tensor([c], [1]), norm), tensor([1], [1]));
-  for (const p of grads) {
-    const g = keep(mul(p.grad!, factor));
-    p.grad!.dispose();
-    p.grad = g;
-  }
-}
-
 /** Throws when a parameter holds NaN or ±Inf (one readback: Σ 0·p is NaN exactly then). */
 async function checkFinite<B>(task: Task<B>, params: Tensor<"f32">[]): Promise<void> {
   if (!params.length) return;
@@ -546,56 +503,4 @@ function deviceLossError(e: unknown, model: string, epoch: number, ckpt: string 
   );
   (err as Error & { cause?: unknown }).cause = e;
   return err;
-}
-
-function snapshot(params: Tensor<"f32">[], prev: Tensor<"f32">[] | null): Tensor<"f32">[] {
-  const rt = runtime();
-  const out = prev ??
-    params.map((p) => keep(noGrad(() => tensor(new Float32Array(p.size), p.shape))));
-  params.forEach((p, i) => rt.copy(p.buffer, 0, out[i].buffer, 0, p.size * 4));
-  return out;
-}
-
-function restore(params: Tensor<"f32">[], saved: Tensor<"f32">[]): void {
-  const rt = runtime();
-  params.forEach((p, i) => rt.copy(saved[i].buffer, 0, p.buffer, 0, p.size * 4));
-}
-
-async function saveSnapshot(model: Module, best: Tensor<"f32">[]): Promise<Uint8Array> {
-  const trained = model.parameters();
-  const named = model.namedParameters().filter(([, p]) => trained.includes(p));
-  const data = await readAll(best);
-  const rec: Record<string, { dtype: "F32"; shape: number[]; data: Float32Array }> = {};
-  named.forEach(([n, p], i) => (rec[n] = { dtype: "F32", shape: [...p.shape], data: data[i] }));
-  return encodeSafetensors(rec, { format: "wgrec-best-weights" });
-}
-
-function loadSnapshot(bytes: Uint8Array, model: Module): Tensor<"f32">[] {
-  const f = decodeSafetensors(bytes, "best weights");
-  const trained = model.parameters();
-  return model.namedParameters().filter(([, p]) => trained.includes(p)).map(([n, p]) => {
-    const t = f.tensors[n];
-    if (!t || t.shape.join() !== p.shape.join()) {
-      throw new Error(`wgrec fit: best-weights file lacks '${n}' ${JSON.stringify(p.shape)}`);
-    }
-    return keep(tensor(t.data as Float32Array, p.shape));
-  });
-}
-
-// File helpers: Deno only (training itself runs anywhere; checkpoints need a file system).
-// deno-lint-ignore no-explicit-any
-const deno = () => (globalThis as any).Deno;
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await deno().stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function readFile(path: string): Promise<Uint8Array> {
-  return deno().readFile(path);
-}
-function writeFile(path: string, bytes: Uint8Array): Promise<void> {
-  return deno().writeFile(path, bytes);
 }
