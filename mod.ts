@@ -45,6 +45,8 @@ export type {
 export { backward, grad } from "./src/autograd/backward.ts";
 export { noGrad } from "./src/autograd/tape.ts";
 export { Rng } from "./src/random.ts";
+export { formatProfile, Profiler } from "./src/gpu/profiler.ts";
+export type { ProfileReport, ProfileRow } from "./src/gpu/profiler.ts";
 export * as ops from "./src/ops/mod.ts";
 export * as nn from "./src/nn/mod.ts";
 export * as optim from "./src/nn/optim.ts";
