@@ -45,7 +45,7 @@ const PAGE_DIR = join(ROOT, "examples/browser");
 export const GUARDED_DENO: Readonly<Record<string, string>> = {
   "src/train/fit.ts": "terminalProgress feature-detects Deno and falls back to " +
     "console.log; fit's checkpoint/resume options are documented as Deno-only",
-  "src/train/loop.ts": "the loop's checkpoint/resume file helpers are documented as " +
+  "src/train/checkpoint.ts": "the loop's checkpoint/resume file helpers are documented as " +
     "Deno-only (training itself runs anywhere)",
   "src/train/progress.ts": "terminalProgress feature-detects Deno.stderr and falls back to " +
     "console.log",
