@@ -13,21 +13,15 @@
  */
 
 import { Module } from "./module.ts";
-import { add, div, ge, mul, scale, sqrt, square, sub } from "../ops/core/elementwise.ts";
+import { add, div, mul, scale, sqrt, square, sub } from "../ops/core/elementwise.ts";
+import { dropout } from "./dropout.ts";
 import { mean, sum } from "../ops/core/reduce.ts";
 import { reshape } from "../ops/core/shape.ts";
 import { noGrad } from "../autograd/tape.ts";
-import { full, keep, ones, randUniform, runtime, type Tensor, zeros } from "../tensor.ts";
+import { full, keep, ones, runtime, type Tensor, zeros } from "../tensor.ts";
 import { activate, type Activation, Linear } from "./linear.ts";
 import { type CtrBatch, FeatureEmbedding, type FeatureEmbeddingOptions } from "./features.ts";
 import type { FeatureSpec } from "./features.ts";
-
-/** Inverted dropout with a seeded mask (identity at rate 0). */
-export function dropout(x: Tensor<"f32">, rate: number, seed: number): Tensor<"f32"> {
-  if (rate <= 0) return x;
-  const keepMask = ge(randUniform(x.shape, seed), full(x.shape, rate));
-  return mul(x, scale(keepMask, 1 / (1 - rate)));
-}
 
 /**
  * The wide term: a 1-wide embedding per field summed, plus a bias (FuxiCTR's `LR_Layer`):

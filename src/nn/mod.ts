@@ -11,6 +11,17 @@ export type { Activation } from "./linear.ts";
 export { Embedding, ParameterDict } from "./embedding.ts";
 export { xavierNormal, xavierUniform } from "./init.ts";
 export { LayerNorm } from "./norm.ts";
+export {
+  ctrBatch,
+  ctrRows,
+  FeatureEmbedding,
+  featureSpecs,
+  FieldTable,
+  MAX_TABLE_BYTES,
+} from "./features.ts";
+export type { CtrBatch, FeatureEmbeddingOptions, FeatureSpec } from "./features.ts";
+export { BatchNorm1d, CrossNetV2, DNN, FeatureLinear, fmInteraction } from "./ctr.ts";
+export type { DnnOptions } from "./ctr.ts";
 export { AvgPool2d, BatchNorm, Conv2d, ConvTranspose2d, MaxPool2d } from "./conv.ts";
 export type { ConvLayerOptions } from "./conv.ts";
 export { LSTM } from "./rnn.ts";

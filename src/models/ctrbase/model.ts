@@ -23,7 +23,8 @@ import { Module } from "../../nn/module.ts";
 import { Linear } from "../../nn/linear.ts";
 import { TargetAttention } from "../../nn/attention.ts";
 import { CrossNetV2, DNN, FeatureLinear, fmInteraction } from "../../nn/ctr.ts";
-import { type CtrBatch, FeatureEmbedding, type FeatureSpec } from "../../nn/features.ts";
+import { type CtrBatch, ctrRows, FeatureEmbedding, type FeatureSpec } from "../../nn/features.ts";
+import type { CtrTensors } from "../../train/ctr.ts";
 import { add, scale, square } from "../../ops/core/elementwise.ts";
 import { sum } from "../../ops/core/reduce.ts";
 import { concat, reshape, slice } from "../../ops/core/shape.ts";
@@ -178,6 +179,11 @@ export class CtrBaseline extends Module {
         return this.fc!.forward(concat([xl, this.dnn!.forward(x0)], 1));
       }
     }
+  }
+
+  /** Logits `[B]` of rows of a table (the CTR task's batches). */
+  logits(t: CtrTensors): Tensor<"f32"> {
+    return reshape(this.forward(ctrRows(this.specs, t.data, t.rows)), [t.size]);
   }
 
   /** E with the behaviour field's pooled vector replaced by target attention over it. */

@@ -29,7 +29,8 @@ import { Module } from "../../nn/module.ts";
 import { Embedding } from "../../nn/embedding.ts";
 import { Linear } from "../../nn/linear.ts";
 import { LayerNorm } from "../../nn/norm.ts";
-import { DNN, dropout, FeatureLinear } from "../../nn/ctr.ts";
+import { DNN, FeatureLinear } from "../../nn/ctr.ts";
+import { dropout } from "../../nn/dropout.ts";
 import { type CtrBatch, FeatureEmbedding, type FeatureSpec } from "../../nn/features.ts";
 import { attention } from "../../ops/attention/attention.ts";
 import { add, gelu, scale, square } from "../../ops/core/elementwise.ts";
@@ -37,6 +38,9 @@ import { sum } from "../../ops/core/reduce.ts";
 import { concat, permute, reshape, slice } from "../../ops/core/shape.ts";
 import { Rng } from "../../random.ts";
 import { type Tensor, tensor } from "../../tensor.ts";
+import type { CtrData } from "../../data/ctr.ts";
+import type { CtrTensors } from "../../train/ctr.ts";
+import { ratInput, type RatRetrieval } from "./data.ts";
 
 /** RAT hyper-parameters (spec §4.3, the ML-Tag column by default). */
 export interface RatConfig {
@@ -189,10 +193,14 @@ export class RatFeedForward extends Module {
 }
 
 /** Pre-LN Transformer of the official JM/CE code: (attn + x, PreNorm FFN + x)ᴸ, final LN. */
-class RatTransformer extends Module {
+export class RatTransformer extends Module {
+  /** Attention of each layer (`layers.<l>.0`). */
   readonly attn: RatAttention[] = [];
+  /** Pre-LN FFN of each layer (`layers.<l>.1`). */
   readonly ff: { norm: LayerNorm; ff: RatFeedForward }[] = [];
+  /** Final LN (`norm`). */
   readonly norm: LayerNorm;
+  /** `depth` layers of width d. */
   constructor(
     d: number,
     depth: number,
@@ -212,6 +220,7 @@ class RatTransformer extends Module {
     }
     this.norm = this.child("norm", new LayerNorm(d));
   }
+  /** x `[N, L, d]` → `[N, L, d]`; `keyLengths` masks keys past each length. */
   forward(x: Tensor<"f32">, keyLengths?: readonly number[]): Tensor<"f32"> {
     this.attn.forEach((a, l) => {
       x = add(a.forward(x, keyLengths), x);
@@ -222,10 +231,14 @@ class RatTransformer extends Module {
 }
 
 /** One cascaded (RAT) or parallel (PA) block over `[B, T, S, d]` held as `[B·T, S, d]`. */
-class RatBlock extends Module {
+export class RatBlock extends Module {
+  /** Attention over the fields of each row (`intra_attention`). */
   readonly intra: RatAttention;
+  /** Attention over the rows, per field (`cross_attention`). */
   readonly cross: RatAttention;
+  /** FFN (`mlp`). */
   readonly mlp: RatFeedForward;
+  /** A block of the configured variant (PA: shared W_q). */
   constructor(cfg: Required<RatConfig>, seed: number) {
     super();
     const { embeddingDim: d, numHeads: h, dimHead: dh } = cfg;
@@ -245,7 +258,14 @@ class RatBlock extends Module {
     this.mlp = this.child("mlp", new RatFeedForward(d, d * cfg.scaleDim, seed + 30));
   }
 
-  forward(x: Tensor<"f32">, B: number, T: number, crossLengths: number[], pa: boolean) {
+  /** x `[B·T, S, d]` → `[B·T, S, d]`; `crossLengths` [B·S] masks missing rows. */
+  forward(
+    x: Tensor<"f32">,
+    B: number,
+    T: number,
+    crossLengths: number[],
+    pa: boolean,
+  ): Tensor<"f32"> {
     const [, S, d] = x.shape;
     const toCross = (y: Tensor<"f32">) =>
       reshape(permute(reshape(y, [B, T, S, d]), [0, 2, 1, 3]), [B * S, T, d]);
@@ -285,6 +305,8 @@ export class Rat extends Module {
   /** Readout of the target's label token (`fc`). */
   readonly fc: Linear;
   #calls = 0;
+  #db: CtrData | null = null;
+  #retrieval = new Map<CtrData, RatRetrieval>();
 
   /** RAT over the fields `specs`. */
   constructor(readonly specs: readonly FeatureSpec[], cfg: RatConfig = {}) {
@@ -391,6 +413,29 @@ export class Rat extends Module {
       logit = add(logit, slice(w, [0, 0], [B, 1]));
     }
     return logit;
+  }
+
+  /**
+   * The retrieval DB (the training table) and the retrieval of each table the model will
+   * score (train, valid, test), for {@link logits}.
+   */
+  useRetrieval(db: CtrData, tables: readonly (readonly [CtrData, RatRetrieval])[]): this {
+    this.#db = db;
+    this.#retrieval = new Map(tables);
+    return this;
+  }
+
+  /** Logits `[B]` of rows of a table given to {@link useRetrieval} (the CTR task's batches). */
+  logits(t: CtrTensors): Tensor<"f32"> {
+    const ret = this.#retrieval.get(t.data);
+    if (!ret || !this.#db) {
+      throw new Error(
+        `wgrec Rat: no retrieval for this table (${t.data.numRows} rows); call useRetrieval ` +
+          `with the training table and the retrieval of every table to score`,
+      );
+    }
+    const inp = ratInput(this.specs, t.data, t.rows, ret, this.#db);
+    return reshape(this.forward(inp), [t.size]);
   }
 
   /** `(λ/2) Σ ‖θ‖²` over every parameter whose name contains `embedding_layer` (spec §4.3). */
