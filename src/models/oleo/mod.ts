@@ -11,7 +11,7 @@ export { NEWSREC_DEFAULTS, NewsRecommender } from "./model.ts";
 export type { NewsInputs, NewsRecConfig, Paradigm } from "./model.ts";
 export { BstUser, LsturUser, NamlUser, NrmsUser } from "./user_encoders.ts";
 export type { HistoryBatch, UserEncoder, UserEncoderKind } from "./user_encoders.ts";
-export { LayerStack, rowTensors, TextEncoder } from "./text_encoder.ts";
+export { LayerStack, rowTensors, TextEmbeddings, TextEncoder } from "./text_encoder.ts";
 export type { TextEncoderConfig } from "./text_encoder.ts";
 export { SPECIAL, words, WordTokenizer } from "./tokenizer.ts";
 export type { TokenRows } from "./tokenizer.ts";
@@ -26,3 +26,6 @@ export {
   tokenize,
 } from "./stage.ts";
 export type { BuildNewsOptions, BuiltNewsModel, Stage1Config, Stage1Result } from "./stage.ts";
+// The runner task types these models implement and consume.
+export type { Impression, ImpressionModel, ImpressionSplits } from "../../train/impression.ts";
+export type { PretrainModel } from "../../train/pretrain.ts";

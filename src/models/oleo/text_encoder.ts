@@ -46,10 +46,14 @@ export function dropout(x: Tensor<"f32">, rate: number, seed: number): Tensor<"f
 }
 
 /** Word + position embeddings and their LayerNorm (BERT's `embeddings`). */
-class Embeddings extends Module {
+export class TextEmbeddings extends Module {
+  /** Word table [V, E] (`word_embeddings.weight`). */
   readonly word: Tensor<"f32">;
+  /** Position table [Lmax, E] (`position_embeddings.weight`). */
   readonly position: Tensor<"f32">;
+  /** `LayerNorm`. */
   readonly norm: LayerNorm;
+  /** Tables of V words and Lmax positions of width E, BERT's N(0, 0.02) init. */
   constructor(V: number, Lmax: number, E: number, seed: number) {
     super();
     // BERT's init: N(0, 0.02).
@@ -77,7 +81,7 @@ export class TextEncoder extends Module {
   /** Dropout rate in training mode. */
   readonly dropout: number;
   /** Embeddings. */
-  readonly embeddings: Embeddings;
+  readonly embeddings: TextEmbeddings;
   /** The Transformer layers (`layers.i.*`). */
   readonly layers: TransformerEncoderLayer[];
   /** MLM head tied to the word table (`cls.*`). */
@@ -95,7 +99,7 @@ export class TextEncoder extends Module {
     const seed = this.#seed = cfg.seed ?? 0;
     this.embeddings = this.child(
       "embeddings",
-      new Embeddings(cfg.vocabSize, this.maxLength, E, seed),
+      new TextEmbeddings(cfg.vocabSize, this.maxLength, E, seed),
     );
     const stack = this.child("layers", new LayerStack());
     this.layers = Array.from({ length: cfg.layers ?? 3 }, (_, i) =>
