@@ -1,7 +1,23 @@
 /**
- * DCID / H-DCID / TOC (../shared/specs/dcid-toc.md): TOC's channel selection.
+ * DCID / H-DCID / TOC (../shared/specs/dcid-toc.md): the unified discrete codebook of audio,
+ * video and text (DCID), TOC's training-free channel selection, and their kernels' models.
  * @module
  */
 
+export { DCID_DEFAULTS, smallDcid } from "./config.ts";
+export type { DcidConfig } from "./config.ts";
+export { clipGradNorm, Dcid, DcidDecoder, DcidEncoder, drawStep } from "./model.ts";
+export type { AvtBatch, DcidLosses, EncoderOutput, StepDraws } from "./model.ts";
+export { Club, cmcm, cmcmPair, CrossCpc, Mlp4, softCodes } from "./losses.ts";
+export {
+  LinearDecoder,
+  Named,
+  ResidualStack,
+  SpecificEncoder,
+  TemporalModule,
+  VideoDecoder,
+  VideoEncoder,
+  VideoSemanticEncoder,
+} from "./layers.ts";
 export { tocScores, tocSelect } from "./toc.ts";
 export type { TocScores } from "./toc.ts";

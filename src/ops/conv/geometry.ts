@@ -30,18 +30,23 @@ export interface Geometry {
   n: number;
   /** Channels of the image. */
   c: number;
-  /** Image height and width. */
+  /** Image height. */
   h: number;
+  /** Image width. */
   w: number;
-  /** Output grid height and width. */
+  /** Output grid height. */
   oh: number;
+  /** Output grid width. */
   ow: number;
-  /** Kernel height and width. */
+  /** Kernel height. */
   kh: number;
+  /** Kernel width. */
   kw: number;
-  /** Stride, padding and dilation as (y, x). */
+  /** Stride (y, x). */
   stride: [number, number];
+  /** Padding (y, x). */
   pad: [number, number];
+  /** Dilation (y, x). */
   dil: [number, number];
   /** Channel groups. */
   groups: number;
@@ -50,7 +55,13 @@ export interface Geometry {
 }
 
 /** A pair from a scalar or pair option, checked to be integers ≥ `min`. */
-export function pair(op: string, what: string, v: Pair | undefined, dflt: number, min: number) {
+export function pair(
+  op: string,
+  what: string,
+  v: Pair | undefined,
+  dflt: number,
+  min: number,
+): [number, number] {
   const p: [number, number] = v === undefined
     ? [dflt, dflt]
     : typeof v === "number"
