@@ -22,7 +22,7 @@ import { expectDtype, groups, launch, output } from "../../ops/common.ts";
 import { indexGuard, watchIndexGuard } from "../../ops/index_check.ts";
 import { exclusiveScan } from "../../ops/core/scan.ts";
 import { add } from "../../ops/core/elementwise.ts";
-import { reshape, slice } from "../../ops/core/shape.ts";
+import { concat, reshape, slice } from "../../ops/core/shape.ts";
 import { gather } from "../../ops/sparse/gather.ts";
 import { type TopK, topk } from "../../ops/search/topk.ts";
 import * as commonWgsl from "../../../shaders/common/wgsl.ts";
@@ -296,13 +296,34 @@ export function serveScores(index: InvertedIndex, ids: Tensor<"i32">): Tensor<"f
   return scores;
 }
 
-/** Top-`k` items of each query from the index (serving: scatter-add, then top-K). */
-export function serveTopK(index: InvertedIndex, ids: Tensor<"i32">, k: number): TopK {
+/**
+ * Top-`k` items of each query from the index (serving: scatter-add, then top-K), queries in
+ * chunks of `chunk` (default: as many as fit one storage binding, 2^25 scores).
+ */
+export function serveTopK(
+  index: InvertedIndex,
+  ids: Tensor<"i32">,
+  k: number,
+  chunk?: number,
+): TopK {
+  checkQuery("serveTopK", ids);
+  const [nq, kk] = ids.shape;
+  const step = Math.max(1, chunk ?? Math.floor(2 ** 25 / index.numItems));
   return noGrad(() => {
-    const s = serveScores(index, ids);
-    const t = topk(s, k);
-    s.dispose();
-    return t;
+    const parts: TopK[] = [];
+    for (let q0 = 0; q0 < Math.max(nq, 1); q0 += step) {
+      const n = Math.min(step, nq - q0);
+      const sub = nq <= step ? ids : slice(ids, [q0, 0], [n, kk]);
+      const s = serveScores(index, sub);
+      parts.push(topk(s, k));
+      s.dispose();
+      if (sub !== ids) sub.dispose();
+    }
+    if (parts.length === 1) return parts[0];
+    return {
+      values: concat(parts.map((p) => p.values), 0),
+      indices: concat(parts.map((p) => p.indices), 0),
+    };
   });
 }
 

@@ -83,7 +83,7 @@ async function checkBuild(nCodes: number, m: number, items: number, chunk: numbe
     const dense = await denseScores(table, idsT).read();
     assert.deepEqual(Array.from(served), Array.from(dense));
     const kk = Math.min(items, 7);
-    const top = serveTopK(index, idsT, kk);
+    const top = serveTopK(index, idsT, kk, 1 + (seed % 2)); // query chunks of 1 or 2
     const [vi, vv] = [await top.indices.read(), await top.values.read()];
     for (let q = 0; q < nq; q++) {
       const order = Array.from({ length: items }, (_, j) => j).sort((a, b) =>
