@@ -7,7 +7,7 @@
  */
 
 import type { Module } from "../nn/module.ts";
-import type { Rng } from "../random.ts";
+import { Rng } from "../random.ts";
 import type { LossOutput, Task } from "./loop.ts";
 
 /** A model pretrained on its own samples. */
@@ -18,14 +18,17 @@ export interface PretrainModel extends Module {
   readonly numSamples: number;
   /** The probe's metric and whether larger is better. */
   readonly probeMetric: { name: string; mode: "max" | "min" };
-  /** Loss of a batch of sample indices (records the graph). */
-  loss(rows: Int32Array): LossOutput;
+  /**
+   * Loss of a batch of sample indices (records the graph); `rng` is seeded per batch from the
+   * epoch's generator (masks, augmentations), so a resumed run draws the same ones.
+   */
+  loss(rows: Int32Array, rng: Rng): LossOutput;
   /** The downstream probe on a split (e.g. zero-shot ranking with the current features). */
   probe(split: "valid" | "test"): Promise<Record<string, number>>;
 }
 
 /** The pretraining task: shuffled sample batches, the model's loss, its probe. */
-export function pretrainTask(model: PretrainModel): Task<Int32Array> {
+export function pretrainTask(model: PretrainModel): Task<{ rows: Int32Array; seed: number }> {
   const n = model.numSamples;
   return {
     name: model.name,
@@ -35,10 +38,10 @@ export function pretrainTask(model: PretrainModel): Task<Int32Array> {
     steps: (b) => Math.ceil(n / b),
     *batches(b: number, rng: Rng) {
       const perm = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i)) as Int32Array;
-      for (let lo = 0; lo < n; lo += b) yield perm.slice(lo, lo + b);
+      for (let lo = 0; lo < n; lo += b) yield { rows: perm.slice(lo, lo + b), seed: rng.u32() };
     },
-    size: (rows) => rows.length,
-    loss: (rows) => model.loss(rows),
+    size: (b) => b.rows.length,
+    loss: (b) => model.loss(b.rows, new Rng(b.seed)),
     evaluate: (split) => model.probe(split),
   };
 }

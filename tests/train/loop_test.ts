@@ -240,7 +240,7 @@ gpuTest("pretrain task: the model's loss, its probe as the valid metric (minimis
     readonly numSamples = 6;
     readonly probeMetric = { name: "mse", mode: "min" as const };
     readonly t = this.param("t", tensor(new Float32Array(12), [6, 2]));
-    loss(rows: Int32Array) {
+    loss(rows: Int32Array, _rng: Rng) {
       const idx = tensor(rows, [rows.length], "i32");
       const want = tensor(
         Array.from(rows).flatMap((r) => [...target.subarray(2 * r, 2 * r + 2)]),
