@@ -4,8 +4,10 @@ import { assert, assertClose, gpuTest } from "../../helpers.ts";
 import { backward, tensor, tidy } from "../../../internal.ts";
 import { bceWithLogits } from "../../../src/ops/losses/ranking.ts";
 import type { Module } from "../../../src/nn/module.ts";
+import { readNpy } from "../../../src/io/npy.ts";
 import {
   compression,
+  exportNpy,
   HmiPredictor,
   SemanticTokenizer,
   tokenBatch,
@@ -138,4 +140,16 @@ gpuTest("uist: compression arithmetic and token tables checked against the codeb
     () => new UistCtr({ user: Int32Array.from([0, 6]), item: Int32Array.from([0, 1]) }, cfg, 0, 1),
     /user token 6 at position 1 is outside the 6 token rows/,
   );
+});
+
+gpuTest("uist: codes and codebooks export as .npy", () => {
+  const codes = Int32Array.from([0, 2, 1, 1, 0, 2]);
+  const books = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i / 7);
+  const out = exportNpy(codes, 2, books, 3);
+  const c = readNpy(out.codes);
+  assert.deepEqual([c.shape, Array.from(c.data as Int32Array)], [[3, 2], Array.from(codes)]);
+  const b = readNpy(out.codebooks);
+  assert.deepEqual(b.shape, [2, 3, 4]);
+  assert.deepEqual(Array.from(b.data as Float32Array), Array.from(books));
+  assert.throws(() => exportNpy(codes, 4, books, 3), /exportNpy: 6 codes/);
 });
