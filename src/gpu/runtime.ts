@@ -164,7 +164,8 @@ export class Runtime {
   #flags: PooledBuffer | null = null;
   #watched: string[] = [];
   // The first flagged op of the full flag windows read back so far (null: none); see `watch`.
-  #windows: Promise<{ label: string; at: number } | null> | null = null;
+  // A failed read (device loss) resolves to its error, rethrown by the next check.
+  #windows: Promise<{ label: string; at: number } | Error | null> | null = null;
   #checkedBefore = 0;
 
   /** Use {@link Runtime.create}. */
@@ -524,7 +525,7 @@ export class Runtime {
         const first = new Uint32Array(buf).findIndex((x) => x !== 0);
         return first < 0 ? null : { label: labels[first], at: offset + first };
       },
-      (e) => ({ label: `? (reading the flags failed: ${e?.message ?? e})`, at: offset }),
+      (e) => (e instanceof Error ? e : new Error(String(e))),
     );
     // One chain, so resolved windows are released: earlier windows win.
     const prev = this.#windows;
@@ -539,7 +540,9 @@ export class Runtime {
     const offset = this.#checkedBefore;
     const total = offset + labels.length;
     this.#checkedBefore = 0;
-    let bad = windows ? await windows : null;
+    const early = windows ? await windows : null;
+    if (early instanceof Error) throw early;
+    let bad = early;
     if (this.#flags && labels.length > 0) {
       const flags = this.#flags;
       const [buf] = await this.readBuffers([{ buffer: flags, bytes: labels.length * 4 }]);
