@@ -56,6 +56,7 @@ const FLAGS: Record<string, string> = {
   set: "key=value: one setting (repeatable)",
   epochs: "epoch limit (same as --set epochs=N)",
   seed: "seed (same as --set seed=N)",
+  profile: "profile training steps 3-10 (same as --set profile=true): per-kernel GPU time by phase",
   out: "run folder (default runs/<model>)",
   seeds: "run N seeds (seed, seed+1, …) and report mean ± std",
   grid: "JSON file of value lists per setting: search their combinations",
@@ -67,7 +68,7 @@ const FLAGS: Record<string, string> = {
   list: "list the registered models",
   help: "this help, or a model's settings with --model",
 };
-const BOOL = new Set(["resume", "list", "help"]);
+const BOOL = new Set(["resume", "list", "help", "profile"]);
 
 /** Parses `--key value`, `--key=value` and repeated `--set`. */
 export function parseArgs(argv: readonly string[]): Record<string, string | string[] | true> {
@@ -168,6 +169,7 @@ async function trainSpec(a: Record<string, string | string[] | true>): Promise<R
   }
   if (typeof a.epochs === "string") flags.epochs = a.epochs;
   if (typeof a.seed === "string") flags.seed = a.seed;
+  if (a.profile) flags.profile = "true";
   spec.layers!.push(["the command line", flags]);
   return spec;
 }

@@ -365,6 +365,7 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
         }
       }
       await drain();
+      await endProfile(); // a window ends with its epoch: evaluation is not a training step
       const seconds = (performance.now() - te) / 1000;
       trainSeconds += seconds;
       const log: EpochLog = {
