@@ -68,8 +68,8 @@ gpuTest("trainLoop profile option: a window of steps by phase, report returned",
     module: m,
     trainable: true,
     metric: { name: "m", mode: "min" },
-    steps: () => 2,
-    batches: () => [0, 1],
+    steps: () => 4,
+    batches: () => [0, 1, 2, 3],
     size: () => 1,
     loss: () => ({ loss: sum(square(w)), parts: {} }),
     evaluate: async () => ({ m: (await w.read())[0] }),
@@ -89,6 +89,9 @@ gpuTest("trainLoop profile option: a window of steps by phase, report returned",
   assert.deepEqual(phases, ["backward", "forward", "optimizer"]);
   const opt = r.profile.byPhase.find((x) => x.name === "optimizer")!;
   assert.equal(opt.dispatches, 3); // one Adam dispatch per step
+  // A window ends with its epoch (evaluation is not a step): 3 of the 4 steps after skip 1.
+  const cut = await trainLoop(task, { epochs: 2, test: false, profile: { skip: 1, steps: 8 } });
+  assert.equal(cut.profile?.steps, 3);
   const off = await trainLoop(task, { epochs: 1, test: false });
   assert.equal(off.profile, undefined);
   m.dispose();
