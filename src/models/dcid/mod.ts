@@ -19,5 +19,17 @@ export {
   VideoEncoder,
   VideoSemanticEncoder,
 } from "./layers.ts";
+export { generateAvt } from "./data.ts";
+export type { AvtData, AvtOptions } from "./data.ts";
+export {
+  batchOf,
+  features,
+  pretrain,
+  retrievalRecall,
+  SemanticHead,
+  tocChannels,
+  transfer,
+} from "./protocol.ts";
+export type { FeatureOptions, Modality, PretrainOptions, TransferOptions } from "./protocol.ts";
 export { tocScores, tocSelect } from "./toc.ts";
 export type { TocScores } from "./toc.ts";
