@@ -20,7 +20,7 @@ import { Module } from "../../nn/module.ts";
 import { Adam } from "../../nn/optim.ts";
 import { Rng } from "../../random.ts";
 import type { AvtData } from "./data.ts";
-import { type AvtBatch, Dcid, drawStep } from "./model.ts";
+import { type AvtBatch, type Dcid, drawStep } from "./model.ts";
 import { tocScores, tocSelect } from "./toc.ts";
 
 /** A modality, in the model's a, v, t order. */
