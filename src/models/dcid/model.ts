@@ -308,6 +308,9 @@ export class Dcid extends Module {
     let last: Tensor<"f32">[] = [];
     for (let i = 0; i < this.cfg.miIters; i++) {
       for (const t of last) t.dispose();
+      // As the code's zero_grad at the start of mi_first_forward: the CLUB nets may hold
+      // gradients of an earlier main loss.
+      for (const n of this.mi) n.zeroGrad();
       last = tidy(() => {
         const enc = noGrad(() => this.encoder.forward(x.audio, x.video, textFeat));
         const out: Tensor<"f32">[] = [];
