@@ -98,11 +98,18 @@ for (const I of a.items!.split(",").map(Number)) {
   const users = randNormal([B, D], 3);
   const items = randNormal([I, D], 5);
   const brute = await time(async () => {
-    const top = noGrad(() =>
-      tidy(() => topk(matmul(users, items, { transB: true }), TOPK).indices)
-    );
-    await top.read();
-    top.dispose();
+    // Query chunks whose score rows fit one storage binding, as serveTopK does.
+    const step = Math.max(1, Math.floor(2 ** 25 / I));
+    const tops = [];
+    for (let q0 = 0; q0 < B; q0 += step) {
+      const n = Math.min(step, B - q0);
+      const u = slice(users, [q0, 0], [n, D]);
+      tops.push(noGrad(() => tidy(() => topk(matmul(u, items, { transB: true }), TOPK).indices)));
+    }
+    for (const t of tops) {
+      await t.read();
+      t.dispose();
+    }
   });
   const row = {
     items: I,
