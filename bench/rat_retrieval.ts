@@ -32,7 +32,8 @@ function cpu(): Int32Array {
     const bi = out.subarray(i * K, i * K + K);
     for (let r = 0; r < N; r++) {
       let s = 0;
-      for (let f = 0; f < F; f++) if (db[r * F + f] === q[i * F + f]) s += w[f];
+      // f32 sums, as on the GPU (an f64 sum against f32-rounded kept scores breaks ties).
+      for (let f = 0; f < F; f++) if (db[r * F + f] === q[i * F + f]) s = Math.fround(s + w[f]);
       if (s > 0 && s > bs[K - 1]) {
         let j = K - 1;
         while (j > 0 && s > bs[j - 1]) [bs[j], bi[j]] = [bs[j - 1], bi[j - 1]], j--;
