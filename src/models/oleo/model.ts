@@ -19,7 +19,7 @@
  * @module
  */
 
-import { concat, reshape } from "../../ops/core/shape.ts";
+import { concat, reshape, slice } from "../../ops/core/shape.ts";
 import { gather } from "../../ops/sparse/gather.ts";
 import { rowDot } from "../../ops/losses/similarity.ts";
 import { noGrad } from "../../autograd/tape.ts";
@@ -38,6 +38,9 @@ import {
   type UserEncoder,
   type UserEncoderKind,
 } from "./user_encoders.ts";
+
+/** Pairs whose users are encoded in one pass (see {@link NewsRecommender.score}). */
+export const USER_CHUNK = 2048;
 
 /** Training paradigms (spec §4.2): encode once, end to end, or end to end with layer caching. */
 export type Paradigm = "oleo" | "e2e" | "cache";
@@ -246,10 +249,21 @@ export class NewsRecommender extends Module implements ImpressionModel {
     return this.user.forward(batch);
   }
 
-  /** s(u, i) = u · v_i for the pairs (users[n], items[n]). */
+  /**
+   * s(u, i) = u · v_i for the pairs (users[n], items[n]); users are encoded in chunks of
+   * {@link USER_CHUNK} pairs (an evaluation scores thousands of pairs at once, and a history
+   * batch [n, Lh, 3d] must fit one storage binding).
+   */
   score(users: Tensor<"i32">, items: Tensor<"i32">): Tensor<"f32"> {
     const t = this.#table();
-    return rowDot(this.userVectors(users, t), this.#project(gather(t, items)));
+    const n = users.shape[0];
+    const parts: Tensor<"f32">[] = [];
+    for (let lo = 0; lo < n; lo += USER_CHUNK) {
+      const m = Math.min(USER_CHUNK, n - lo);
+      parts.push(this.userVectors(n <= USER_CHUNK ? users : slice(users, [lo], [m]), t));
+    }
+    const u = parts.length === 1 ? parts[0] : concat(parts, 0);
+    return rowDot(u, this.#project(gather(t, items)));
   }
 
   /** Users and items (the padding news excluded). */
