@@ -25,6 +25,7 @@ import {
   readRunConfig,
   recommendRun,
   resolveRun,
+  type RunOptions,
   type RunResult,
   type RunSpec,
   tableColumns,
@@ -217,6 +218,11 @@ async function train(a: Record<string, string | string[] | true>, io: CliIo): Pr
   const spec = await trainSpec(a);
   const { entry, config } = resolveRun(spec); // checks every setting before the GPU starts
   const out = typeof a.out === "string" ? a.out : `runs/${entry.name}`;
+  const seeds = typeof a.seeds === "string" ? Number(a.seeds) : 0;
+  if (a.seeds !== undefined && !(Number.isInteger(seeds) && seeds >= 1)) {
+    throw new UsageError(`--seeds ${a.seeds}: expected an integer ≥ 1`);
+  }
+  const combos = typeof a.grid === "string" ? await gridCombos(spec, a) : null;
   const cache = new Map<string, unknown>();
   // Data errors come before the GPU starts.
   const data = await loadTaskData(entry.task, spec.data, spec.name, cache);
@@ -229,13 +235,7 @@ async function train(a: Record<string, string | string[] | true>, io: CliIo): Pr
     cache,
     resume: !!a.resume,
   };
-  if (typeof a.grid === "string") {
-    return await search(spec, out, a, opts, io);
-  }
-  const seeds = typeof a.seeds === "string" ? Number(a.seeds) : 0;
-  if (a.seeds !== undefined && !(Number.isInteger(seeds) && seeds >= 1)) {
-    throw new UsageError(`--seeds ${a.seeds}: expected an integer ≥ 1`);
-  }
+  if (combos) return await search(spec, out, combos, opts, io);
   if (seeds >= 1) {
     const runs: RunResult[] = [];
     for (let s = 0; s < seeds; s++) {
@@ -278,19 +278,15 @@ export function seedsSummary(runs: RunResult[]): string {
   ].join("\n");
 }
 
-/** Grid or random search: one run per combination, ranked by the valid metric. */
-async function search(
+/** The combinations of `--grid FILE.json` (all, or `--random N` of them), checked. */
+async function gridCombos(
   spec: RunSpec,
-  out: string,
   a: Record<string, string | string[] | true>,
-  opts: Parameters<typeof trainRun>[1] extends infer O ? Omit<O, "out"> : never,
-  io: CliIo,
-): Promise<number> {
+): Promise<Record<string, unknown>[]> {
   const grid = await readJson(a.grid as string, "--grid");
   const { entry } = resolveRun(spec);
   const settings = modelSettings(entry);
-  const keys = Object.keys(grid);
-  for (const k of keys) {
+  for (const k of Object.keys(grid)) {
     if (!settings[k]) {
       throw new UsageError(unknownName("setting", k, Object.keys(settings), "--grid").message);
     }
@@ -301,7 +297,7 @@ async function search(
     vs.forEach((v) => coerce(k, settings[k], v, `--grid ${k}`));
   }
   let combos: Record<string, unknown>[] = [{}];
-  for (const k of keys) {
+  for (const k of Object.keys(grid)) {
     combos = combos.flatMap((c) => (grid[k] as unknown[]).map((v) => ({ ...c, [k]: v })));
   }
   if (typeof a.random === "string") {
@@ -311,6 +307,19 @@ async function search(
     }
     combos = (new Rng(1234).shuffle(combos) as Record<string, unknown>[]).slice(0, n);
   }
+  return combos;
+}
+
+/** Grid or random search: one run per combination, ranked by the valid metric. */
+async function search(
+  spec: RunSpec,
+  out: string,
+  combos: Record<string, unknown>[],
+  opts: Omit<RunOptions, "out">,
+  io: CliIo,
+): Promise<number> {
+  const { entry } = resolveRun(spec);
+  const keys = Object.keys(combos[0]);
   const runs: { combo: Record<string, unknown>; r: RunResult }[] = [];
   for (let i = 0; i < combos.length; i++) {
     const layers = [...spec.layers!, ["--grid", combos[i]]] as RunSpec["layers"];

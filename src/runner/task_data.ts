@@ -4,7 +4,7 @@
  * - CTR: a CSV file in the Criteo (`label, I1…I13, C1…C26`), Avazu (`id, click, …`) or
  *   MovieLens-with-attributes (`user_id, movie_id, rating, …, genres`) layout, split 8:1:1 by
  *   a fixed seeded shuffle, encoded by a `CtrEncoder` fitted on the training rows; or
- *   `embedded` / `synthetic:…`: (user, item) rows of the synthetic retrieval data, each
+ *   `embedded` / `synthetic:…`: (user, item, history) rows of the synthetic retrieval data, each
  *   interaction a click and one uniformly drawn unseen item a non-click.
  * - Impressions: a MIND folder (`train/` and `dev/` with `behaviors.tsv` and `news.tsv`; the
  *   dev impressions are split in half by time into valid and test), or impressions drawn from
@@ -94,7 +94,7 @@ export async function loadCtrData(spec = "embedded", name?: string): Promise<Ctr
 }
 
 /**
- * CTR rows (user_id, item_id) from interactions: each interaction a click and one uniformly
+ * CTR rows (user_id, item_id, history) from interactions: each interaction a click and one uniformly
  * drawn item the user never interacted with a non-click, pooled and split 8:1:1 by a seeded
  * shuffle (as CTR sets such as Criteo are split, rather than by time).
  */
@@ -105,8 +105,14 @@ function ctrFromInteractions(d: RetrievalData): CtrSplits {
   const n = x.users.length;
   const sparse = new Int32Array(4 * n);
   const labels = new Float32Array(2 * n);
+  // Behaviour history of each interaction: the user's previous (up to 10) items, in the
+  // splits' time order (train, valid, test), shared by its click and non-click rows.
+  const seen: number[][] = Array.from({ length: x.numUsers }, () => []);
+  const hist: Int32Array[] = new Array(n);
   for (let j = 0; j < n; j++) {
     const u = x.users[j];
+    hist[j] = Int32Array.from(seen[u].slice(-10));
+    seen[u].push(x.items[j]);
     let neg = rng.int(x.numItems);
     for (let t = 0; t < 20 && csrHas(all, u, neg); t++) neg = rng.int(x.numItems);
     sparse.set([u, x.items[j], u, neg], 4 * j);
@@ -117,6 +123,10 @@ function ctrFromInteractions(d: RetrievalData): CtrSplits {
     const rows = perm.subarray(lo, hi);
     const sp = new Int32Array(2 * rows.length);
     rows.forEach((r, i) => sp.set(sparse.subarray(2 * r, 2 * r + 2), 2 * i));
+    const indptr = new Int32Array(rows.length + 1);
+    rows.forEach((r, i) => (indptr[i + 1] = indptr[i] + hist[r >> 1].length));
+    const indices = new Int32Array(indptr[rows.length]);
+    rows.forEach((r, i) => indices.set(hist[r >> 1], indptr[i]));
     return {
       numRows: rows.length,
       labels: Float32Array.from(rows, (r) => labels[r]),
@@ -125,14 +135,16 @@ function ctrFromInteractions(d: RetrievalData): CtrSplits {
       sparseNames: ["user_id", "item_id"],
       sparse: sp,
       cardinalities: [x.numUsers, x.numItems],
-      sequences: [],
+      sequences: [
+        { name: "history", indptr, indices, cardinality: x.numItems, vocabOf: "item_id" },
+      ],
     };
   };
   const [a, b] = [Math.floor(0.8 * 2 * n), Math.floor(0.9 * 2 * n)];
   return {
     name: d.name,
-    description: `${d.description}; as CTR rows (user_id, item_id): each interaction a click, ` +
-      `one unseen item a non-click, seeded 8:1:1 split`,
+    description: `${d.description}; as CTR rows (user_id, item_id, history: the user's previous ` +
+      `10 items): each interaction a click, one unseen item a non-click, seeded 8:1:1 split`,
     train: part(0, a),
     valid: part(a, b),
     test: part(b, 2 * n),
