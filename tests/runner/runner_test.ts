@@ -183,6 +183,15 @@ gpuTest("cli: --from reproduces a run exactly; evaluate recomputes its metrics",
   assert.deepEqual(rb.test, ra.test);
   assert.equal(rb.config.seed, 5);
   assert.equal(rb.config.embeddingSize, 16);
+  // --resume continues a 2-epoch run to 3 epochs exactly like the uninterrupted run.
+  const c = `${root}/c`;
+  const base = ["--model", "lightgcn", "--data", TINY, "--set", "embeddingSize=16", "--seed", "5"];
+  assert.equal((await cli("train", [...base, "--epochs", "2", "--out", c])).code, 0);
+  const rc = await cli("train", [...base, "--epochs", "3", "--out", c, "--resume"]);
+  assert.equal(rc.code, 0, rc.err);
+  const resumed = await readJson(`${c}/results.json`);
+  assert.deepEqual(resumed.test, ra.test);
+  assert.equal(resumed.bestEpoch, ra.bestEpoch);
   const ev = await cli("evaluate", ["--run", a]);
   assert.equal(ev.code, 0, ev.err);
   const m = await readJson(`${a}/evaluate.json`);
@@ -288,6 +297,22 @@ gpuTest("cli: a grid search over two values ranks runs by the valid metric", asy
   const best = each.reduce((a, b) => (b.valid["recall@20"] > a.valid["recall@20"] ? b : a));
   assert.deepEqual(s[0].test, best.test);
   assert.match(r.out, /Best: /);
+  const rnd = await cli("train", [
+    "--model",
+    "lightgcn",
+    "--data",
+    TINY,
+    "--epochs",
+    "1",
+    "--grid",
+    `${out}/grid.json`,
+    "--random",
+    "1",
+    "--out",
+    `${out}/random`,
+  ]);
+  assert.equal(rnd.code, 0, rnd.err);
+  assert.equal((await readJson(`${out}/random/search.json`)).length, 1);
   // Grid keys are settings too.
   await Deno.writeTextFile(`${out}/bad.json`, JSON.stringify({ embedingSize: [2] }));
   const bad = await cli("train", [
