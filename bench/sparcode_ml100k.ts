@@ -36,6 +36,8 @@ const { values: a } = parseArgs({
     models: { type: "string", default: "twotower,sparcode,alltoall" },
     out: { type: "string", default: "bench/results/sparcode_ml100k.json" },
     lr: { type: "string", default: "0.003" },
+    "bias-init": { type: "string", default: "0" },
+    "first-seed": { type: "string", default: "999" },
   },
 });
 await init();
@@ -48,9 +50,9 @@ const results: Record<string, Record<string, number>[]> = {};
 const extra: Record<string, unknown>[] = [];
 for (const name of a.models!.split(",")) {
   for (let s = 0; s < Number(a.seeds); s++) {
-    const seed = 999 + s;
+    const seed = Number(a["first-seed"]) + s;
     const model: PairwiseScorer = name === "sparcode"
-      ? new SparCode(numUsers, numItems, { seed })
+      ? new SparCode(numUsers, numItems, { seed, biasInit: Number(a["bias-init"]) })
       : name === "twotower"
       ? new TwoTower(numUsers, numItems, { seed })
       : new AllToAll(numUsers, numItems, { seed });

@@ -66,6 +66,11 @@ export interface SparCodeConfig {
   beta?: number;
   /** Weight λ_vq of the quantizer loss. Default 1. */
   vqWeight?: number;
+  /**
+   * Initial bias b. Default 0. A positive start keeps more ReLU units alive early: with b = 0
+   * one of three ml-100k seeds collapsed (every ReLU(E + b) at 0, so BPR had no gradient).
+   */
+  biasInit?: number;
   /** Index threshold: keep T[c, i] > threshold. Default 0 (every non-zero entry). */
   threshold?: number;
   /** Initialisation seed. Default 999. */
@@ -83,6 +88,7 @@ export const SPARCODE_DEFAULTS: Required<SparCodeConfig> = {
   heads: 2,
   beta: 0.25,
   vqWeight: 1,
+  biasInit: 0,
   threshold: 0,
   seed: 999,
 };
@@ -149,7 +155,7 @@ export class SparCode extends Recommender {
         seed: seed + 5,
       }),
     );
-    this.bias = this.param("bias", tensor([0], [1]));
+    this.bias = this.param("bias", tensor([c.biasInit], [1]));
   }
 
   /** The code space of the quantizer (M sub-spaces × N codes). */
