@@ -296,7 +296,9 @@ export class Runtime {
    * (one entry per distinct spec and defines), for {@link precompile}: a model that knows one
    * step's ops (a training step, a scoring pass) compiles all their pipelines up front. Nothing
    * `fn` dispatches executes, so it changes no values (uploads, copies and clears still do); its
-   * results are garbage, and it must not read them back.
+   * results are garbage, and it must not read them back. Gradients its `backward` allocates are
+   * left unwritten: zero them (`zeroGrad()`) before the real step, whose first backward would
+   * otherwise accumulate into them (and use an accumulate pipeline not captured).
    */
   capturePipelines(fn: () => void): PipelineKey[] {
     if (this.#capture) throw new Error("wgrec capturePipelines: already capturing");
