@@ -140,8 +140,7 @@ if (import.meta.main) {
   const sps = runs.map((r) => r.stepsPerSec);
   console.log(
     `\npretraining: ${(sps.reduce((a, b) => a + b) / sps.length).toFixed(3)} steps/s ` +
-      `(batch 40, each step 6 encoder passes), seeds ${
-        seeds.join(",")
-      }, ${epochs} epochs, ${clips} clips`,
+      `(batch 40, ${miIters + 1} encoder passes a step), seeds ${seeds.join(",")}, ` +
+      `${epochs} epochs, ${clips} clips, lr ${lr}`,
   );
 }
