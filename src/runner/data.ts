@@ -43,6 +43,8 @@ export interface RetrievalData {
   text?: FeatureTable;
   /** Precomputed unified features (skip stage 1), e.g. the official BEiT-3 `image_feat.npy`. */
   unified?: FeatureTable;
+  /** Item text (titles) per item index, when the data has it (text models, e.g. OLEO). */
+  itemText?: string[];
   /** Raw user / item ids of the file (for reports), when the indices are not the file's ids. */
   rawIds?: { users: IdMap; items: IdMap };
 }
@@ -166,6 +168,7 @@ export async function ml100kData(dir: string): Promise<RetrievalData> {
     image: { data: a, dim: dimA },
     text: { data: b, dim: dimB },
     rawIds: { users: dataset.userIds, items: dataset.itemIds },
+    itemText: Array.from(rows, (r) => (r < 0 ? "" : titles[r].join(" "))),
   };
 }
 

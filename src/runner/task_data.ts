@@ -9,7 +9,8 @@
  * - Impressions: a MIND folder (`train/` and `dev/` with `behaviors.tsv` and `news.tsv`; the
  *   dev impressions are split in half by time into valid and test), or impressions drawn from
  *   retrieval data (`embedded`, `synthetic:…`, a RecBole/MMRec folder): each interaction is a
- *   click shown beside 9 items the user never interacted with.
+ *   click shown beside 9 items the user never interacted with, the user's earlier items its
+ *   history. Both carry item text when the data has it (MIND titles; ml-100k movie titles).
  * @module
  */
 
@@ -193,16 +194,20 @@ async function mindData(dir: string): Promise<ImpressionSplits> {
       const items = b.impressions.slice(lo, hi);
       const labels = Uint8Array.from(b.labels.subarray(lo, hi), (y) => (y === 1 ? 1 : 0));
       const user = remap ? users.add(b.userIds.raw(b.users[r])) : b.users[r];
-      out.push({
-        user,
-        items: remap ? items.map((i) => news.add(b.newsIds.raw(i))) : items,
-        labels,
-      });
+      const hist = b.history.slice(b.historyPtr[r], b.historyPtr[r + 1]);
+      const ids = (a: Int32Array) => (remap ? a.map((i) => news.add(b.newsIds.raw(i))) : a);
+      out.push({ user, items: ids(items), labels, history: ids(hist) });
     }
     return out;
   };
   const train = imps(tr.behaviors, false);
   const dev = imps(dv.behaviors, true);
+  // Titles by the (extended) train news map; dev-only news take theirs from dev's news file.
+  const itemText = Array.from({ length: news.size }, (_, i) => {
+    const raw = news.raw(i);
+    const t = tr.news.ids.get(raw);
+    return t >= 0 ? tr.news.titles[t] : dv.news.titles[dv.news.ids.get(raw)] ?? "";
+  });
   const half = Math.floor(dev.length / 2);
   return {
     name: dir.split("/").pop()!,
@@ -213,6 +218,7 @@ async function mindData(dir: string): Promise<ImpressionSplits> {
     train,
     valid: dev.slice(0, half),
     test: dev.slice(half),
+    itemText,
   };
 }
 
@@ -221,8 +227,12 @@ function impressionsFromInteractions(d: RetrievalData, shown = 10): ImpressionSp
   const { train, valid, test } = d.split;
   const all = userItemCsr(concat([train, valid, test]));
   const rng = new Rng(2);
+  // Each user's earlier items (up to 50), in the splits' time order: the impression's history.
+  const seen: number[][] = Array.from({ length: train.numUsers }, () => []);
   const imps = (x: Interactions): Impression[] =>
     Array.from(x.users, (u, j) => {
+      const history = Int32Array.from(seen[u].slice(-50));
+      seen[u].push(x.items[j]);
       const items = new Int32Array(shown);
       const labels = new Uint8Array(shown);
       const at = rng.int(shown);
@@ -236,7 +246,7 @@ function impressionsFromInteractions(d: RetrievalData, shown = 10): ImpressionSp
         for (let t = 0; t < 20 && csrHas(all, u, i); t++) i = rng.int(x.numItems);
         items[k] = i;
       }
-      return { user: u, items, labels };
+      return { user: u, items, labels, history };
     });
   return {
     name: d.name,
@@ -247,5 +257,6 @@ function impressionsFromInteractions(d: RetrievalData, shown = 10): ImpressionSp
     train: imps(train),
     valid: imps(valid),
     test: imps(test),
+    itemText: d.itemText,
   };
 }

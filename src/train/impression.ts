@@ -26,6 +26,8 @@ export interface Impression {
   items: Int32Array;
   /** 1 where clicked, per shown item. */
   labels: Uint8Array;
+  /** Items the user clicked before this impression, oldest first (MIND's history), if known. */
+  history?: Int32Array;
 }
 
 /** Impressions split in time, with the id spaces. */
@@ -44,6 +46,8 @@ export interface ImpressionSplits {
   valid: Impression[];
   /** Test impressions. */
   test: Impression[];
+  /** Text of each item (news titles, movie titles), when the data has it. */
+  itemText?: string[];
 }
 
 /** A model that scores (user, item) pairs. */

@@ -214,6 +214,14 @@ class Mf extends Module {
 
 gpuTest("impression task: 1 vs K softmax CE lifts impression AUC, MRR and nDCG", async () => {
   const d = await loadImpressionData(SMALL);
+  // Histories: each impression's are the user's earlier clicks, in time order.
+  const byUser = new Map<number, number[]>();
+  for (const imp of [...d.train, ...d.valid, ...d.test]) {
+    const seen = byUser.get(imp.user) ?? [];
+    assert.deepEqual([...imp.history!], seen.slice(-50));
+    seen.push(imp.items[imp.labels.indexOf(1)]);
+    byUser.set(imp.user, seen);
+  }
   const m = new Mf(d.numUsers, d.numItems, 8);
   const r = await trainLoop(impressionTask(m, d, 4), { epochs: 4, batchSize: 256, lr: 0.05 });
   for (const k of ["auc", "mrr", "ndcg@5", "ndcg@10"]) assert.ok(Number.isFinite(r.test[k]), k);
