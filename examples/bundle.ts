@@ -182,10 +182,7 @@ export async function build(
     const data = await Deno.readFile(join(ROOT, path));
     files.push({ path, bytes: data.length, gzip: gzipSync(data, { level: 9 }).length });
   }
-  const app = [
-    await measureApp(ROOT, "this checkout"),
-    await measureApp(ROOT, "this checkout, rule table stubbed (analysis)", { stubRules: true }),
-  ];
+  const app = [await measureApp(ROOT, "this checkout")];
   if (opts.appBefore) app.unshift(await measureApp(opts.appBefore, "earlier checkout"));
   const report: BundleReport = {
     esbuild: esbuild.version,
@@ -212,11 +209,7 @@ export async function build(
 }
 
 /** Builds {@link APP} (or {@link APP_FLAT}) against the checkout at `root`, minified. */
-export async function measureApp(
-  root: string,
-  label: string,
-  opts: { stubRules?: boolean } = {},
-): Promise<AppBundle> {
+export async function measureApp(root: string, label: string): Promise<AppBundle> {
   const perFamily = await exists(join(root, "src/models/lightgcn/mod.ts"));
   const r = await esbuild.build({
     ...COMMON,
@@ -226,7 +219,7 @@ export async function measureApp(
     minify: true,
     write: false,
     metafile: true,
-    plugins: [npmSpecifiers(), ...(opts.stubRules ? [stubRuleTable()] : [])],
+    plugins: [npmSpecifiers()],
   });
   const js = r.outputFiles[0].contents;
   const text = new TextDecoder().decode(js);
@@ -251,27 +244,6 @@ export async function measureApp(
     modules: Object.keys(r.metafile!.inputs).length,
     kernels,
     kernelsTotal: wgsl.length,
-  };
-}
-
-/**
- * Analysis only (the app cannot train this way): replaces the merged gradient-rule table of
- * `src/autograd/rules.ts` by empty stand-ins, to measure what that table keeps reachable (every
- * ops family's backward, and so its kernels, from any app that calls `backward`).
- */
-function stubRuleTable(): esbuild.Plugin {
-  return {
-    name: "stub-rule-table",
-    setup(b) {
-      b.onLoad({ filter: /autograd[\\/]rules\.ts$/ }, async (args) => {
-        const text = await Deno.readTextFile(args.path);
-        const names = [...text.matchAll(/^export (const|function) (\w+)/gm)];
-        const contents = names.map(([, kind, name]) =>
-          kind === "const" ? `export const ${name} = {};` : `export function ${name}() {}`
-        ).join("\n");
-        return { contents, loader: "ts" };
-      });
-    },
   };
 }
 
@@ -424,19 +396,6 @@ export function sourceMapLookup(
   };
 }
 
-/** A sentence on what the merged rule table costs, from the two rows of this checkout. */
-function analysis(app: AppBundle[]): string[] {
-  const now = app.find((a) => a.label === "this checkout");
-  const stub = app.find((a) => a.label.startsWith("this checkout, rule table"));
-  if (!now || !stub) return [];
-  return [
-    "",
-    `Here the rule table keeps ${now.kernels - stub.kernels} more WGSL files and ` +
-    `${kb(now.bytes - stub.bytes)} (${kb(now.gzip - stub.gzip)} gzip) more code in the app: ` +
-    "every ops family's gradient, and with it its kernels, is reachable from `backward`.",
-  ];
-}
-
 async function record(report: BundleReport): Promise<void> {
   const jsonPath = join(ROOT, "bench/results/bundle.json");
   const old = await Deno.readTextFile(jsonPath).catch(() => "");
@@ -474,10 +433,9 @@ async function record(report: BundleReport): Promise<void> {
     "`examples/bundle.ts` builds, minified, an app that imports `init` and `tensor` from mod.ts",
     "and LightGCN from its family entry `src/models/lightgcn/mod.ts` (before the per-family",
     "entries: the same three names from mod.ts, where everything was exported flat), and counts",
-    "the repository's WGSL files whose text the bundle embeds. The analysis row replaces the",
-    "merged gradient-rule table (src/autograd/rules.ts) by empty stand-ins: it cannot train, and",
-    "shows what that one table keeps reachable from any app that calls `backward`.",
-    ...analysis(r.app),
+    "the repository's WGSL files whose text the bundle embeds. A recorded op carries its family's",
+    "gradient rule (no global table at run time) and every kernel spec is a pure call, so the",
+    "bundle keeps only the kernels of the ops the app can reach.",
     "",
     "| checkout | commit | bytes | gzip -9 bytes | modules | WGSL files embedded |",
     "|---|---|---|---|---|---|",

@@ -8,7 +8,6 @@
  */
 
 import { noGrad } from "./tape.ts";
-import { applyRule } from "./rules.ts";
 import { add, scale } from "../ops/core/elementwise.ts";
 import { fmt, keep, ones, type Tensor, zeros } from "../tensor.ts";
 
@@ -97,7 +96,7 @@ export function backward(root: Tensor<"f32">, seed?: Tensor<"f32">): void {
         } else t.grad = keep(own);
         continue;
       }
-      const gs = applyRule(t.node, g, t);
+      const gs = t.node.rule(t.node, g, t);
       t.node.inputs.forEach((x, j) => {
         const gx = gs[j];
         if (!gx || !x.requiresGrad) return;

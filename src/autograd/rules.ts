@@ -1,11 +1,12 @@
 /**
  * The gradient-rule table: every ops family's rules, merged. Typed over every `OpKind`, so a
- * kind declared in a family's attributes without its rule here fails to compile.
+ * kind declared in a family's attributes without its rule here fails to compile. It is the
+ * compile-time (and test-time) check only: at run time each recorded node carries its rule
+ * (see `record`), so `backward` does not pull every family into a bundle.
  * @module
  */
 
-import type { GradRule, Node, OpKind, RuleTable } from "./tape.ts";
-import type { Tensor } from "../tensor.ts";
+import type { OpKind, RuleTable } from "./tape.ts";
 import { elementwiseRules } from "../ops/core/elementwise.ts";
 import { matmulRules } from "../ops/matmul/matmul.ts";
 import { reduceRules } from "../ops/core/reduce.ts";
@@ -44,12 +45,3 @@ export const rules: RuleTable<OpKind> = {
   ...lstmRules,
   ...gruRules,
 };
-
-/** Applies the rule of `node`'s kind. */
-export function applyRule<K extends OpKind>(
-  node: Node<K>,
-  gy: Tensor<"f32">,
-  y: Tensor,
-): readonly (Tensor<"f32"> | null)[] {
-  return (rules[node.kind] as GradRule<K>)(node, gy, y);
-}

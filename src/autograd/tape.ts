@@ -64,6 +64,8 @@ export interface Node<K extends OpKind = OpKind> {
   readonly attrs: OpAttrs[K];
   /** Extra tensors the backward needs (e.g. softmax output, layer-norm statistics). */
   readonly saved: readonly Tensor[];
+  /** The kind's gradient rule, from its op family's table (a method: bivariant in `node`). */
+  rule(node: Node<K>, gy: Tensor<"f32">, y: Tensor): readonly (Tensor<"f32"> | null)[];
 }
 
 let gradDepth = 0;
@@ -84,10 +86,12 @@ export function noGrad<T>(fn: () => T): T {
 }
 
 /**
- * Attaches a node to `out` when recording and some input requires a gradient.
- * Returns `out`.
+ * Attaches a node to `out` when recording and some input requires a gradient; the node
+ * carries its kind's rule from the op family's table (`rules`), so `backward` needs no
+ * global table and a bundle keeps only the families an app calls. Returns `out`.
  */
 export function record<K extends OpKind, T extends Tensor>(
+  rules: RuleTable<K>,
   out: T,
   kind: K,
   inputs: readonly Tensor[],
@@ -96,7 +100,7 @@ export function record<K extends OpKind, T extends Tensor>(
 ): T {
   if (gradDepth === 0 && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { kind, inputs, attrs, saved };
+    out.node = { kind, inputs, attrs, saved, rule: rules[kind] };
   }
   return out;
 }

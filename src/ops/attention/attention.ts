@@ -490,7 +490,7 @@ function attentionCore(
     defines: { ...s.defines, RV: col.quads, RM: rm },
   }, out);
   const inputs: Tensor[] = [q, k, v, ...(bias ? [bias] : []), ...(lens ? [lens] : [])];
-  record(out, "attention", inputs, attrs, [lse]);
+  record(attentionRules, out, "attention", inputs, attrs, [lse]);
   if (!out.node) {
     lse.dispose();
     if (ownLens) lens!.dispose();

@@ -144,7 +144,7 @@ export function batchNorm(x: Tensor<"f32">, opts: BatchNormOptions = {}): Tensor
   }, y);
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
   const attrs = { outer, c, inner, training, gamma: !!gamma, beta: !!beta };
-  record(y, "batchNorm", inputs, attrs, [stats]);
+  record(batchNormRules, y, "batchNorm", inputs, attrs, [stats]);
   if (!y.node) stats.dispose();
   return y;
 }
@@ -195,4 +195,6 @@ export interface BatchNormAttrs {
 }
 
 /** Gradient rule of batch norm. */
-export const batchNormRules: RuleTable<keyof BatchNormAttrs> = { batchNorm: batchNormGrad };
+export const batchNormRules: RuleTable<keyof BatchNormAttrs> = {
+  batchNorm: batchNormGrad,
+};

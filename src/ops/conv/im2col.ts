@@ -63,7 +63,7 @@ export function im2col(x: Tensor<"f32">, g: Geometry): Tensor<"f32"> {
     workgroups: groups(cols.size),
     defines: { NHWC: g.layout === "NHWC" },
   }, cols);
-  return record(cols, "im2col", [x], { geometry: g });
+  return record(im2colRules, cols, "im2col", [x], { geometry: g });
 }
 
 /**
@@ -87,7 +87,7 @@ export function col2im(cols: Tensor<"f32">, g: Geometry): Tensor<"f32"> {
     workgroups: groups(img.size),
     defines: { NHWC: g.layout === "NHWC" },
   }, img);
-  return record(img, "col2im", [cols], { geometry: g });
+  return record(im2colRules, img, "col2im", [cols], { geometry: g });
 }
 
 /** Attributes of this family's layout op kinds (merged into `OpAttrs`). */

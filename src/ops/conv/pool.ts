@@ -93,7 +93,7 @@ function pool(
     workgroups: groups(y.size),
     defines: { NHWC: layout === "NHWC", MAX: isMax },
   }, y);
-  record(y, "pool2d", [x], { geometry: geo, max: isMax }, [arg]);
+  record(poolRules, y, "pool2d", [x], { geometry: geo, max: isMax }, [arg]);
   if (!y.node) arg.dispose();
   return y;
 }

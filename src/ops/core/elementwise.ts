@@ -65,7 +65,7 @@ export function unary(op: UnaryOp, x: Tensor<"f32">, alpha = 1, beta = 0): Tenso
     workgroups: groups(x.size),
     defines: { OP: UNARY_CODE[op] },
   }, y);
-  return record(y, "unary", [x], { op, alpha, beta });
+  return record(elementwiseRules, y, "unary", [x], { op, alpha, beta });
 }
 
 /** −x */
@@ -154,7 +154,7 @@ export function binary(op: BinaryOp, a: Tensor<"f32">, b: Tensor<"f32">): Tensor
     workgroups: groups(out.size),
     defines: { OP: BINARY_CODE[op], SAME: same, RANK: same ? 0 : c.shape.length },
   }, out);
-  return record(out, "binary", [a, b], { op });
+  return record(elementwiseRules, out, "binary", [a, b], { op });
 }
 
 /** a + b (broadcasting) */

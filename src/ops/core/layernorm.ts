@@ -94,7 +94,7 @@ export function layerNorm(
     defines: { SMALL: small, GAMMA: !!gamma, BETA: !!beta },
   }, y);
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  record(y, "layerNorm", inputs, { eps, gamma: !!gamma, beta: !!beta }, [stats]);
+  record(layerNormRules, y, "layerNorm", inputs, { eps, gamma: !!gamma, beta: !!beta }, [stats]);
   if (!y.node) stats.dispose();
   return y;
 }

@@ -80,7 +80,7 @@ function extremum(
  */
 export function max(x: Tensor<"f32">, axis?: number, keepDims = false): Tensor<"f32"> {
   const { val, idx, ax } = extremum("max", x, axis, keepDims, false);
-  record(val, "max", [x], { axis: ax }, [idx]);
+  record(minMaxRules, val, "max", [x], { axis: ax }, [idx]);
   if (!val.node) idx.dispose();
   return val;
 }
@@ -91,7 +91,7 @@ export function max(x: Tensor<"f32">, axis?: number, keepDims = false): Tensor<"
  */
 export function min(x: Tensor<"f32">, axis?: number, keepDims = false): Tensor<"f32"> {
   const { val, idx, ax } = extremum("min", x, axis, keepDims, true);
-  record(val, "min", [x], { axis: ax }, [idx]);
+  record(minMaxRules, val, "min", [x], { axis: ax }, [idx]);
   if (!val.node) idx.dispose();
   return val;
 }

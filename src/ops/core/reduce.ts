@@ -87,7 +87,7 @@ export function sum(
   expectDtype("sum", x, "f32");
   const list = normAxes("sum", axes, x.rank);
   const out = sumRaw(x, list, keepDims, 1);
-  return record(out, "sum", [x], { axes: list, keepDims });
+  return record(reduceRules, out, "sum", [x], { axes: list, keepDims });
 }
 
 /** Mean over `axes` (all by default). */
@@ -101,7 +101,7 @@ export function mean(
   const count = list.reduce((a, i) => a * x.shape[i], 1);
   const out = sumRaw(x, list, keepDims, count === 0 ? NaN : 1 / count);
   // A mean is a scaled sum: its gradient rule is the sum's, with the scale folded in.
-  return record(out, "sum", [x], { axes: list, keepDims, scale: 1 / count });
+  return record(reduceRules, out, "sum", [x], { axes: list, keepDims, scale: 1 / count });
 }
 
 function sumRaw(x: Tensor<"f32">, axes: number[], keepDims: boolean, s: number): Tensor<"f32"> {

@@ -77,7 +77,7 @@ export function reshape<D extends DType>(x: Tensor<D>, shape: Shape): Tensor<D> 
   if (s.length === x.rank && s.every((d, i) => d === x.shape[i])) return x;
   const out = output("reshape", s, x.dtype);
   runtime().copy(x.buffer, 0, out.buffer, 0, x.size * 4);
-  return record(out, "reshape", [x], {});
+  return record(shapeRules, out, "reshape", [x], {});
 }
 
 /** Permutes the axes: `out.shape[i] = x.shape[perm[i]]`. */
@@ -92,7 +92,7 @@ export function permute<D extends DType>(x: Tensor<D>, perm: readonly number[]):
     off: 0,
     stride: stridesOf(shape),
   });
-  return record(out, "permute", [x], { perm: [...perm] });
+  return record(shapeRules, out, "permute", [x], { perm: [...perm] });
 }
 
 /** Swaps the last two axes. */
@@ -124,7 +124,7 @@ export function slice<D extends DType>(
   const out = output("slice", sz, x.dtype);
   const off = begin.reduce((a, b, i) => a + b * st[i], 0);
   stridedCopy("slice", x, out, sz, { off, stride: st }, { off: 0, stride: stridesOf(sz) });
-  return record(out, "slice", [x], { begin: [...begin], size: sz });
+  return record(shapeRules, out, "slice", [x], { begin: [...begin], size: sz });
 }
 
 /** Joins tensors along `axis` (all other dims equal). */
@@ -154,7 +154,7 @@ export function concat<D extends DType>(xs: readonly Tensor<D>[], axis = 0): Ten
     });
     at += t.shape[ax];
   }
-  return record(out, "concat", xs, { axis: ax });
+  return record(shapeRules, out, "concat", xs, { axis: ax });
 }
 
 /** Repeats `x` along broadcast dims to `shape`. */
@@ -169,7 +169,7 @@ export function broadcastTo<D extends DType>(x: Tensor<D>, shape: Shape): Tensor
     off: 0,
     stride: stridesOf(shape),
   });
-  return record(out, "broadcastTo", [x], {});
+  return record(shapeRules, out, "broadcastTo", [x], {});
 }
 
 /** Gradient of reshape. */

@@ -60,7 +60,7 @@ function softmaxLast(op: string, x: Tensor<"f32">, log: boolean): Tensor<"f32"> 
     workgroups,
     defines: { LOG: log, LSE: false, SMALL: small },
   }, y);
-  return record(y, "softmax", [x], { log });
+  return record(softmaxRules, y, "softmax", [x], { log });
 }
 
 function softmaxAxis(op: string, x: Tensor<"f32">, axis: number, log: boolean): Tensor<"f32"> {
@@ -112,9 +112,9 @@ export function logSumExp(x: Tensor<"f32">, axis = -1, keepDims = false): Tensor
     workgroups,
     defines: { LOG: false, LSE: true, SMALL: small },
   }, y);
-  if (xt === x) return record(y, "logSumExp", [x], {});
+  if (xt === x) return record(softmaxRules, y, "logSumExp", [x], {});
   // Record against the permuted input, whose own node routes the gradient back to x.
-  const yr = record(y, "logSumExp", [xt], {});
+  const yr = record(softmaxRules, y, "logSumExp", [xt], {});
   if (!yr.node) xt.dispose();
   return yr;
 }

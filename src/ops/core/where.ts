@@ -103,7 +103,7 @@ export function where<D extends DType>(cond: Tensor, a: Tensor<D>, b: Tensor<D>)
     );
   }
   const out = select("where", cond, a, b, a.dtype);
-  return a.dtype === "f32" ? record(out, "where", [cond, a, b], {}) : out;
+  return a.dtype === "f32" ? record(whereRules, out, "where", [cond, a, b], {}) : out;
 }
 
 /**
@@ -120,7 +120,7 @@ export function maskedFill<D extends DType>(x: Tensor<D>, mask: Tensor, value: n
   const word = wordOf("maskedFill", value, x.dtype, x.shape);
   // A fill of ±Inf is deliberate: numerics-check mode does not flag it.
   const out = select("maskedFill", mask, null, x, x.dtype, word, Number.isFinite(value));
-  return x.dtype === "f32" ? record(out, "maskedFill", [x, mask], { value }) : out;
+  return x.dtype === "f32" ? record(whereRules, out, "maskedFill", [x, mask], { value }) : out;
 }
 
 /** Gradient of where: gy routed to a where cond holds and to b elsewhere, summed to shape. */

@@ -348,7 +348,7 @@ export function infoNce(
   if (typeof tau !== "number") inputs.push(tau);
   const saved: Tensor[] = [st];
   if (ids) saved.push(ids);
-  return record(out, "infonce", inputs, {
+  return record(infoNceRules, out, "infonce", inputs, {
     normalize,
     symmetric,
     negatives: !!n,

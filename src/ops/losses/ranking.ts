@@ -114,7 +114,7 @@ export function sampledSoftmaxLoss(
   const saved: Tensor[] = [lse];
   if (logQPos) saved.push(logQPos);
   if (logQNeg) saved.push(logQNeg);
-  return record(out, "sampledSoftmax", [pos, neg], {
+  return record(rankingLossRules, out, "sampledSoftmax", [pos, neg], {
     temperature: tau,
     logQPos: !!logQPos,
     logQNeg: !!logQNeg,
@@ -197,7 +197,7 @@ export function bprLoss(pos: Tensor<"f32">, neg: Tensor<"f32">): Tensor<"f32"> {
   }, pairLoss);
   const out = reduceAxis(op, 0, pairLoss, 0, 1 / (b * k));
   pairLoss.dispose();
-  return record(out, "bpr", [pos, neg], {});
+  return record(rankingLossRules, out, "bpr", [pos, neg], {});
 }
 
 /** Gradient of {@link bprLoss}: one fused row kernel for both score inputs. */

@@ -323,7 +323,7 @@ export function matmul(
   const s = matmulShape(a, b, transA, transB);
   const g = gemmOf(a, b, s, transA, transB, null, "none");
   const c = runGemm(g, s.out, selectMatmul(g.p, currentAdapterClass()));
-  return record(c, "matmul", [a, b], { transA, transB });
+  return record(matmulRules, c, "matmul", [a, b], { transA, transB });
 }
 
 /**
@@ -436,7 +436,7 @@ export function linear(
   const s = matmulShape(x, w, false, true);
   const g = gemmOf(x, w, s, false, true, b, act);
   const y = runGemm(g, s.out, selectMatmul(g.p, currentAdapterClass()));
-  return record(y, "linear", inputs, { act });
+  return record(matmulRules, y, "linear", inputs, { act });
 }
 
 /** Gradient of {@link linear}: through the activation (from y), then dx = g·w, dw = gᵀ·x, db = Σg. */
@@ -450,7 +450,13 @@ export function linearGrad(
   // relu, tanh and sigmoid derivatives read only y (relu's sign of x is y's), so the unary
   // backward kernel gets y in the place of its input.
   const gz = act === "none" ? gy : unaryGrad(
-    { kind: "unary", inputs: [y], attrs: { op: act, alpha: 1, beta: 0 }, saved: [] },
+    {
+      kind: "unary",
+      inputs: [y],
+      attrs: { op: act, alpha: 1, beta: 0 },
+      saved: [],
+      rule: unaryGrad,
+    },
     gy,
     y,
   )[0];

@@ -144,7 +144,7 @@ export function gruSequence(
       workgroups: [B],
     }, out);
   }
-  record(out, "gruSequence", [gi, whh, bhh, h0, lens], { hidden: H }, [gates]);
+  record(gruRules, out, "gruSequence", [gi, whh, bhh, h0, lens], { hidden: H }, [gates]);
   if (!out.node) {
     gates.dispose();
     if (lens !== lengths) lens.dispose();

@@ -55,7 +55,7 @@ export function lstmCell(gates: Tensor<"f32">, cPrev: Tensor<"f32">): Tensor<"f3
     uniforms: { batch: b, hidden: h },
     workgroups: groups(b * h),
   }, out);
-  return record(out, "lstmCell", [gates, cPrev], {});
+  return record(lstmRules, out, "lstmCell", [gates, cPrev], {});
 }
 
 /** Gradient of {@link lstmCell}: one kernel gives the gate and previous-cell gradients. */

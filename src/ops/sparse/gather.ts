@@ -68,7 +68,7 @@ export function gather<D extends DType>(table: Tensor<D>, idx: Tensor<"i32">): T
   });
   watchIndexGuard(g.slot, label);
   if (rt.checkNumerics && out.dtype === "f32") rt.watch(out.buffer, out.size, label);
-  return record(out, "gather", [table, idx], { rows });
+  return record(gatherRules, out, "gather", [table, idx], { rows });
 }
 
 /** Scatter-add without graph recording: values `[...idx.shape, ...rest]` → `[rows, ...rest]`. */
@@ -125,7 +125,7 @@ export function scatterAdd(
   }
   assertKnownInRange("scatterAdd", idx, numRows, "an output");
   const out = scatterAddRaw("scatterAdd", values, idx, numRows, values.shape.slice(idx.rank));
-  return record(out, "scatterAdd", [values, idx], { rows: numRows });
+  return record(gatherRules, out, "scatterAdd", [values, idx], { rows: numRows });
 }
 
 /** Gradient of {@link gather}: scatter-add of the output gradient into the table's rows. */

@@ -398,7 +398,7 @@ export function spmm(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
         `[${a.shape[1]}, d] or [${a.shape[1]}]`,
     );
   }
-  return record(spmmRaw(a, x), "spmm", [x], { matrix: a });
+  return record(spmmRules, spmmRaw(a, x), "spmm", [x], { matrix: a });
 }
 
 /** Gradient of {@link spmm}: `Aᵀ · gy`. */

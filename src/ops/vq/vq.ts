@@ -435,7 +435,7 @@ export function codeLookup(codebook: Tensor<"f32">, codes: Tensor<"i32">): Tenso
     uniforms: { n, m, d, nb },
     workgroups: groups(n * nb * d),
   }, out);
-  return record(out, "codeLookup", [codebook, codes], { numCodes: m, subspaces: nb });
+  return record(vqRules, out, "codeLookup", [codebook, codes], { numCodes: m, subspaces: nb });
 }
 
 /** Gradient of {@link codeLookup}: the output gradient summed into each chosen code's row. */
