@@ -3,5 +3,5 @@
  * @module
  */
 
-export { MGCN, MGCN_DEFAULTS } from "./model.ts";
+export { MGCN, MGCN_DEFAULTS, QueryCommon } from "./model.ts";
 export type { MgcnConfig } from "./model.ts";

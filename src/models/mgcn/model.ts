@@ -82,14 +82,18 @@ export const MGCN_DEFAULTS: Required<Omit<MgcnConfig, "regBatchSize">> = {
 };
 
 /** `query_common`: Sequential(Linear(d, d), Tanh, Linear(d, 1, bias=False)). */
-class QueryCommon extends Module {
+export class QueryCommon extends Module {
+  /** Linear(d, d) (`0`). */
   readonly l0: Linear;
+  /** Linear(d, 1) without bias (`2`). */
   readonly l2: Linear;
+  /** The attention query over d-wide views. */
   constructor(d: number, seed: number) {
     super();
     this.l0 = this.child("0", new Linear(d, d, { seed }));
     this.l2 = this.child("2", new Linear(d, 1, { bias: false, seed: seed + 2 }));
   }
+  /** One attention logit per row, `[N, 1]`. */
   forward(x: Tensor<"f32">): Tensor<"f32"> {
     return this.l2.forward(this.l0.forward(x, "tanh"));
   }
