@@ -37,7 +37,7 @@ for (const m of MODELS) {
     `| ${title} | ${runs.length} | ${stat(runs.map((r) => r.test["recall@20"]))} | ${
       stat(runs.map((r) => r.test["ndcg@20"]))
     } | ${runs.map((r) => r.bestEpoch).join(", ")} | ${
-      stat(runs.map((r) => r.seconds)).split(" ")[0]
+      (runs.reduce((a, r) => a + r.seconds, 0) / runs.length).toFixed(0)
     } |`,
   );
 }
