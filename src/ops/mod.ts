@@ -3,7 +3,8 @@
  * softmax, layer norm and scans (`core/`); matmul and the fused linear layer (`matmul/`);
  * gathers, scatters and sparse products (`sparse/`); fused attention (`attention/`); InfoNCE,
  * ranking and similarity losses (`losses/`); vector quantisation (`vq/`); top-k and hashing
- * (`search/`). Paper-specific ops live beside their model in `src/models/<paper>/`.
+ * (`search/`); the audio front end: FFTs, framing, mel filterbanks (`audio/`). Paper-specific
+ * ops live beside their model in `src/models/<paper>/`.
  * @module
  */
 
@@ -108,3 +109,19 @@ export { lstm, lstmCell } from "./rnn/lstm.ts";
 export type { LstmResult, LstmWeights } from "./rnn/lstm.ts";
 export type { ExcludeGroups, HammingTopK, RetrievalOptions } from "./search/hashing.ts";
 export { GRU_MAX_HIDDEN, gruSequence } from "./rnn/gru.ts";
+export { fft, irfft, powerSpectrum, rfft } from "./audio/fft.ts";
+export { AudioFrontEnd } from "./audio/frontend.ts";
+export {
+  htkFilterbank,
+  kaldiFbank,
+  kaldiFilterbank,
+  makeWindow,
+  melSpectrogram,
+} from "./audio/settings.ts";
+export type {
+  FrontEndSettings,
+  KaldiFbankOptions,
+  MelScale,
+  MelSpectrogramOptions,
+  WindowKind,
+} from "./audio/settings.ts";
