@@ -12,5 +12,6 @@ import "../models/sparcode/register.ts";
 import "../models/uist/register.ts";
 import "../models/rat/register.ts";
 import "../models/ctrbase/register.ts";
+import "../models/rar/register.ts";
 
 export { getModel, listModels, modelSettings } from "./registry.ts";
