@@ -3,7 +3,7 @@
 // exact inner-product top-k, with self-exclusion) against a CPU reference over awkward shapes.
 import { assertClose, gpuTest, randArray } from "../../helpers.ts";
 import assert from "node:assert/strict";
-import fc from "npm:fast-check";
+import fc from "npm:fast-check@3";
 import { backward, mul, readAll, sum, tensor, tidy } from "../../../internal.ts";
 import { CoInteraction } from "../../../src/models/rar/coint.ts";
 import { selectTopK } from "../../../src/models/rar/select.ts";

@@ -1,0 +1,15 @@
+/**
+ * RAR (../shared/specs/rar.md): recall-augmented ranking on a DIN or DCN-v2 base — cross-stage
+ * data from the training table, look-alike users and recall items selected on the GPU
+ * (SimHash + Hamming top-k or exact inner product), the co-interaction module and the
+ * recall-item auxiliary loss.
+ * @module
+ */
+
+export { Rar, RAR_DEFAULTS } from "./model.ts";
+export type { RarConfig, RarVariant } from "./model.ts";
+export { CoInteraction } from "./coint.ts";
+export { selectTopK } from "./select.ts";
+export type { SelectMethod, SelectOptions } from "./select.ts";
+export { auxLabels, crossStageData } from "./data.ts";
+export type { CrossStageData } from "./data.ts";
