@@ -6,8 +6,13 @@
  *   (llvmpipe/lavapipe, SwiftShader): no workgroup memory (barriers are coroutine switches
  *   there, and a 64×64 shared-memory tile measured 1.5 GFLOP/s on lavapipe), a block of up to
  *   32×32 outputs per invocation kept in registers, vec4 loads where the layout is aligned.
- * - `tiled` (`shaders/matmul_tiled.wgsl`) for hardware GPUs: 16×16 workgroups staging 16-deep
- *   K slices of A and B in workgroup memory, up to 4×4 outputs per invocation.
+ * - on hardware GPUs the same register-blocked kernel with a small block (up to 8×16 outputs per
+ *   invocation): measured on an NVIDIA H200 (bench/results/matmul_variants_h200.md) it ran
+ *   2.3–5× the workgroup-memory `tiled` kernel at every shape (2048³: 2927 against 596
+ *   GFLOP/s), and 8×8 quads spill there (784 GFLOP/s).
+ * - `tiled` (`shaders/matmul_tiled.wgsl`): 16×16 workgroups staging 16-deep K slices of A and B
+ *   in workgroup memory, up to 4×4 outputs per invocation; kept for `matmulWith` and as the
+ *   fallback where the register-blocked kernel's padded output would not fit a binding.
  * @module
  */
 
@@ -106,7 +111,19 @@ export function tiledConfig(p: MatmulProblem): TiledConfig {
   return { family: "tiled", tr: side >= 64 ? 4 : side >= 32 ? 2 : 1 };
 }
 
+/**
+ * Hardware rules: register blocks of at most 2×4 quads (8×16 outputs), the best block on the
+ * H200 at every measured shape; smaller problems shrink the block to fit.
+ */
+export function hardwareConfig(p: MatmulProblem): RegblockConfig {
+  return {
+    family: "regblock",
+    rm: Math.min(2, quadsFor(Math.ceil(p.m / 4))),
+    rn: Math.min(4, quadsFor(Math.ceil(p.n / 4))),
+  };
+}
+
 /** The kernel for a problem on an adapter class. */
 export function selectMatmul(p: MatmulProblem, cls: AdapterClass): MatmulConfig {
-  return cls === "software" ? regblockConfig(p) : tiledConfig(p);
+  return cls === "software" ? regblockConfig(p) : hardwareConfig(p);
 }

@@ -280,14 +280,19 @@ gpuTest("matmul fast: selector rules", () => {
     transA,
     transB,
   });
-  // Big aligned problems: 32×32 blocks; hardware: 64×64 tiles.
+  // Big aligned problems: 32×32 blocks; hardware: 8×16 blocks (the H200's best), smaller ones
+  // shrink to the problem.
   assert.deepEqual(selectMatmul(p(1024, 1024, 1024), "software"), {
     family: "regblock",
     rm: 8,
     rn: 8,
   });
-  assert.deepEqual(selectMatmul(p(1024, 1024, 1024), "hardware"), { family: "tiled", tr: 4 });
-  assert.deepEqual(selectMatmul(p(40, 20, 8), "hardware"), { family: "tiled", tr: 1 });
+  assert.deepEqual(selectMatmul(p(1024, 1024, 1024), "hardware"), {
+    family: "regblock",
+    rm: 2,
+    rn: 4,
+  });
+  assert.deepEqual(selectMatmul(p(4, 6, 8), "hardware"), { family: "regblock", rm: 1, rn: 2 });
   // The block shrinks to the problem: M = 1 gives one row quad.
   assert.deepEqual(regblockConfig(p(1, 20000, 64, 1, false, true)), {
     family: "regblock",
