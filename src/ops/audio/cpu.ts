@@ -6,9 +6,26 @@
 
 import { frameCount, type FrontEndSettings } from "./settings.ts";
 
+const twiddleCache = new Map<number, Float64Array>();
+
+/** cos, sin of −2π·k/n for k < n/2, interleaved (computed once per size). */
+function twiddleTable(n: number): Float64Array {
+  let t = twiddleCache.get(n);
+  if (!t) {
+    t = new Float64Array(n);
+    for (let k = 0; k < n / 2; k++) {
+      t[2 * k] = Math.cos((2 * Math.PI * k) / n);
+      t[2 * k + 1] = -Math.sin((2 * Math.PI * k) / n);
+    }
+    twiddleCache.set(n, t);
+  }
+  return t;
+}
+
 /** In-place complex FFT of size n (power of two) over `re`, `im` (forward: exp(−2πi·jk/n)). */
 export function cpuFft(re: Float64Array, im: Float64Array, inverse = false): void {
   const n = re.length;
+  const tw = twiddleTable(n);
   for (let i = 1, j = 0; i < n; i++) { // bit reversal
     let bit = n >> 1;
     for (; j & bit; bit >>= 1) j ^= bit;
@@ -18,12 +35,11 @@ export function cpuFft(re: Float64Array, im: Float64Array, inverse = false): voi
       [im[i], im[j]] = [im[j], im[i]];
     }
   }
-  const sign = inverse ? 1 : -1;
   for (let len = 2; len <= n; len *= 2) {
-    const ang = (sign * 2 * Math.PI) / len;
+    const step = n / len;
     for (let i = 0; i < n; i += len) {
       for (let k = 0; k < len / 2; k++) {
-        const wr = Math.cos(ang * k), wi = Math.sin(ang * k);
+        const wr = tw[2 * k * step], wi = inverse ? -tw[2 * k * step + 1] : tw[2 * k * step + 1];
         const a = i + k, b = a + len / 2;
         const xr = re[b] * wr - im[b] * wi, xi = re[b] * wi + im[b] * wr;
         re[b] = re[a] - xr;
