@@ -260,9 +260,11 @@ export async function writeReport(base: string, markdown: string, data: unknown)
   if (dir) await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(`${base}.md`, markdown.endsWith("\n") ? markdown : markdown + "\n");
   await Deno.writeTextFile(`${base}.json`, JSON.stringify(data, null, 2) + "\n");
+  // Absolute paths: fmt runs in the report's folder (to find its config), not in ours.
+  const abs = base.startsWith("/") ? base : `${Deno.cwd()}/${base}`;
   try {
     await new Deno.Command(Deno.execPath(), {
-      args: ["fmt", "--quiet", `${base}.md`, `${base}.json`],
+      args: ["fmt", "--quiet", `${abs}.md`, `${abs}.json`],
       // Config (line width…) is found from the working directory: use the report's own.
       cwd: dir || ".",
       stdout: "null",
