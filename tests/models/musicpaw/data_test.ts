@@ -5,7 +5,7 @@
 import { generateMusic, MUSIC_STYLES } from "../../../src/models/musicpaw/data.ts";
 import { cpuFrontEnd } from "../../../src/ops/audio/cpu.ts";
 import { melSpectrogram } from "../../../src/ops/audio/settings.ts";
-import { assert } from "../../helpers.ts";
+import assert from "node:assert/strict";
 
 const small = { sampleRate: 8000, phrases: 2, bars: 2, beats: 3 };
 
