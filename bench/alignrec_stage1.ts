@@ -44,7 +44,7 @@ const BASE: IcaConfig = {
 };
 const GRID: [string, IcaConfig][] = [
   ["base", {}],
-  ["no masking (maskRatio=0, modalityDrop=0)", { maskRatio: 0, modalityDrop: 0 }],
+  ["maskRatio=0+modalityDrop=0", { maskRatio: 0, modalityDrop: 0 }],
   ["maskRatio=0.1", { maskRatio: 0.1 }],
   ["maskRatio=0.6", { maskRatio: 0.6 }],
   ["tau=0.05", { tau: 0.05 }],
@@ -57,6 +57,9 @@ const GRID: [string, IcaConfig][] = [
   ["reconWeight=0", { reconWeight: 0 }],
   ["reconWeight=0.1", { reconWeight: 0.1 }],
   ["reconWeight=5", { reconWeight: 5 }],
+  // The two factors that helped most on the embedded data, together.
+  ["dim=128+maskRatio=0.6", { dim: 128, maskRatio: 0.6 }],
+  ["dim=128+maskRatio=0.6+epochs=120", { dim: 128, maskRatio: 0.6, epochs: 120 }],
 ];
 const only = a.only ? new Set(a.only.split(",")) : null;
 const pick = (m: FeatureMetrics) => [
