@@ -1,13 +1,5 @@
 // gx = gy * f'(x), with y = f(x) at hand for the ops whose derivative is cheaper from y.
-fn erf_approx(x: f32) -> f32 {
-  let t = 1.0 / (1.0 + 0.3275911 * abs(x));
-  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return sign(x) * (1.0 - p * exp(-x * x));
-}
-fn sigmoid_safe(x: f32) -> f32 {
-  let e = exp(-abs(x));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
-}
+// erf_approx and sigmoid_safe: shaders/common/numerics.wgsl.
 fn df(x: f32, y: f32) -> f32 {
   switch (OP) {
     case 0: { return -1.0; }

@@ -518,30 +518,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 `;
 
 /** `shaders/core/unary.wgsl`. */
-export const unary: string = `// y = f(x) elementwise; OP selects f at pipeline-build time (see src/ops/elementwise.ts).
-fn erf_approx(x: f32) -> f32 {
-  // Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7); WGSL has no erf.
-  let t = 1.0 / (1.0 + 0.3275911 * abs(x));
-  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return sign(x) * (1.0 - p * exp(-x * x));
-}
+export const unary: string = `// y = f(x) elementwise; OP selects f at pipeline-build time (see src/ops/core/elementwise.ts).
+// erf_approx, log1p_unit and sigmoid_safe: shaders/common/numerics.wgsl.
 // tanh through exp(-2|x|): never overflows, unlike (e^2x - 1) / (e^2x + 1).
 fn tanh_safe(x: f32) -> f32 {
   let e = exp(-2.0 * abs(x));
   return sign(x) * (1.0 - e) / (1.0 + e);
-}
-// log(1 + e) for e in [0, 1], accurate in f32 where log(1.0 + e) is not: 1.0 + e rounds e
-// away below 2^-24 (softplus(-20) would read 0, not e^-20). A series below 0.1 (truncation
-// error < e^8/8), the plain form above (its rounding error is then < 1e-6 relative).
-fn log1p_unit(e: f32) -> f32 {
-  if (e < 0.1) {
-    return e * (1.0 - e * (0.5 - e * (0.33333334 - e * (0.25 - e * (0.2 - e * (0.16666667 - e * 0.14285715))))));
-  }
-  return log(1.0 + e);
-}
-fn sigmoid_safe(x: f32) -> f32 {
-  let e = exp(-abs(x));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
 }
 fn pow_real(x: f32, a: f32) -> f32 {
   if (a == 0.0) { return 1.0; } // x^0 = 1 even at 0 (WGSL's pow(0, 0) is undefined)
@@ -578,15 +560,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
 /** `shaders/core/unary_backward.wgsl`. */
 export const unary_backward: string = `// gx = gy * f'(x), with y = f(x) at hand for the ops whose derivative is cheaper from y.
-fn erf_approx(x: f32) -> f32 {
-  let t = 1.0 / (1.0 + 0.3275911 * abs(x));
-  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return sign(x) * (1.0 - p * exp(-x * x));
-}
-fn sigmoid_safe(x: f32) -> f32 {
-  let e = exp(-abs(x));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
-}
+// erf_approx and sigmoid_safe: shaders/common/numerics.wgsl.
 fn df(x: f32, y: f32) -> f32 {
   switch (OP) {
     case 0: { return -1.0; }

@@ -1,9 +1,5 @@
 // BPR backward, one invocation per positive r: with w = gy / (B·K) and
 // σ_k = σ(neg[r, k] − pos[r]), gneg[r, k] = w·σ_k and gpos[r] = −w·Σ_k σ_k.
-fn sigmoid_safe(x: f32) -> f32 {
-  let e = exp(-abs(x));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
-}
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -3,10 +3,6 @@
 /** `shaders/losses/bpr_bwd.wgsl`. */
 export const bpr_bwd: string = `// BPR backward, one invocation per positive r: with w = gy / (B·K) and
 // σ_k = σ(neg[r, k] − pos[r]), gneg[r, k] = w·σ_k and gpos[r] = −w·Σ_k σ_k.
-fn sigmoid_safe(x: f32) -> f32 {
-  let e = exp(-abs(x));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
-}
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -27,16 +23,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
 /** `shaders/losses/bpr_fwd.wgsl`. */
 export const bpr_fwd: string = `// BPR forward: loss[i] = −log σ(pos[i / K] − neg[i]) = softplus(neg[i] − pos[i / K]), for the
-// u.n = B·K pairs (K negatives per positive); the wrapper averages them.
-// log(1 + e) for e in [0, 1], accurate in f32 where log(1.0 + e) is not: 1.0 + e rounds e
-// away below 2^-24 (softplus(-20) would read 0, not e^-20). A series below 0.1 (truncation
-// error < e^8/8), the plain form above (its rounding error is then < 1e-6 relative).
-fn log1p_unit(e: f32) -> f32 {
-  if (e < 0.1) {
-    return e * (1.0 - e * (0.5 - e * (0.33333334 - e * (0.25 - e * (0.2 - e * (0.16666667 - e * 0.14285715))))));
-  }
-  return log(1.0 + e);
-}
+// u.n = B·K pairs (K negatives per positive); the wrapper averages them. The tail is taken
+// through log1p_unit (shaders/common/numerics.wgsl): 1.0 + e rounds e away below 2^-24, so
+// softplus(-20) would read 0, not e^-20.
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

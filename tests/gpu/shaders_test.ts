@@ -95,10 +95,6 @@ const PENDING: Readonly<Record<string, string>> = {
   "fn aux_lse": "attention option helpers",
   "fn aux_delta": "attention option helpers",
   "fn hash": "attention option helpers (the dropout hash; vq_reset's differs)",
-  // shaders/core/unary*.wgsl and losses/bpr_*.wgsl are being edited by the softplus work.
-  "fn sigmoid_safe": "unary / bpr numerics (in progress elsewhere)",
-  "fn erf_approx": "unary / bpr numerics (in progress elsewhere)",
-  "fn log1p_unit": "unary / bpr numerics (in progress elsewhere)",
 };
 
 Deno.test("no WGSL helper function or struct is defined in more than one file", async () => {

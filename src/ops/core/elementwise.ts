@@ -17,6 +17,7 @@ import {
   output,
 } from "../common.ts";
 import { sumTo } from "./reduce.ts";
+import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
 /** Index of each unary op in the `switch` of unary.wgsl and unary_backward.wgsl. */
@@ -40,6 +41,7 @@ const UNARY_CODE: Record<UnaryOp, number> = {
 const unaryK = /* @__PURE__ */ kernel({
   name: "unary",
   source: coreWgsl.unary,
+  lib: [commonWgsl.numerics],
   defines: { OP: "u32" },
   bindings: { x: "f32", y: "f32 rw" },
   uniforms: { n: "u32", alpha: "f32", beta: "f32" },
@@ -49,6 +51,7 @@ const unaryK = /* @__PURE__ */ kernel({
 const unaryBackK = /* @__PURE__ */ kernel({
   name: "unary_backward",
   source: coreWgsl.unary_backward,
+  lib: [commonWgsl.numerics],
   defines: { OP: "u32" },
   bindings: { x: "f32", y: "f32", gy: "f32", gx: "f32 rw" },
   uniforms: { n: "u32", alpha: "f32", beta: "f32" },

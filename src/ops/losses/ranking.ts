@@ -11,6 +11,7 @@ import { fmt, type Tensor } from "../../tensor.ts";
 import { expectDtype, expectSameShape, groups, launch, output } from "../common.ts";
 import { add, affine, mul, neg, softplus, sub } from "../core/elementwise.ts";
 import { mean, reduceAxis } from "../core/reduce.ts";
+import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 import * as lossesWgsl from "../../../shaders/losses/wgsl.ts";
 
 // --- Sampled softmax --------------------------------------------------------------------------
@@ -158,6 +159,7 @@ export function sampledSoftmaxGrad(
 const bprFwdK = /* @__PURE__ */ kernel({
   name: "bpr_fwd",
   source: lossesWgsl.bpr_fwd,
+  lib: [commonWgsl.numerics],
   bindings: { pos: "f32", neg: "f32", loss: "f32 rw" },
   uniforms: { n: "u32", k: "u32" },
   workgroupSize: [256],
@@ -166,6 +168,7 @@ const bprFwdK = /* @__PURE__ */ kernel({
 const bprBwdK = /* @__PURE__ */ kernel({
   name: "bpr_bwd",
   source: lossesWgsl.bpr_bwd,
+  lib: [commonWgsl.numerics],
   bindings: { pos: "f32", neg: "f32", gy: "f32", gpos: "f32 rw", gneg: "f32 rw" },
   uniforms: { rows: "u32", k: "u32" },
   workgroupSize: [64],
