@@ -2,7 +2,9 @@
 // Frame t starts at sample t·hop − pad_left; samples before 0 or past L reflect (torch's
 // center=True padding, reflect without repeating the edge). Kaldi settings: remove_dc subtracts
 // the frame mean, then pre-emphasis y[j] = x[j] − c·x[j−1] (y[0] = x[0] − c·x[0]).
-// One invocation per frame: the mean needs the whole frame.
+// One invocation per frame: the mean needs the whole frame. A launch covers frames
+// t0 .. t0 + per_signal − 1 of each signal (long clips run in chunks of frames), written as
+// y[b, t − t0, :].
 fn frame_sample(b: u32, s: i32) -> f32 {
   let L = i32(u.len);
   var i = s;
@@ -17,7 +19,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let f = linear_id(wid, nwg, lid);
   if (f >= u.frames) { return; }
   let b = f / u.per_signal;
-  let t = f % u.per_signal;
+  let t = u.t0 + f % u.per_signal;
   let start = i32(t * u.hop) - i32(u.pad_left);
   var mean = 0.0;
   if (u.remove_dc != 0u) {

@@ -5,7 +5,9 @@ export const audio_frames: string = `// Cuts signals [B, L] into frames [B, T, N
 // Frame t starts at sample t·hop − pad_left; samples before 0 or past L reflect (torch's
 // center=True padding, reflect without repeating the edge). Kaldi settings: remove_dc subtracts
 // the frame mean, then pre-emphasis y[j] = x[j] − c·x[j−1] (y[0] = x[0] − c·x[0]).
-// One invocation per frame: the mean needs the whole frame.
+// One invocation per frame: the mean needs the whole frame. A launch covers frames
+// t0 .. t0 + per_signal − 1 of each signal (long clips run in chunks of frames), written as
+// y[b, t − t0, :].
 fn frame_sample(b: u32, s: i32) -> f32 {
   let L = i32(u.len);
   var i = s;
@@ -20,7 +22,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let f = linear_id(wid, nwg, lid);
   if (f >= u.frames) { return; }
   let b = f / u.per_signal;
-  let t = f % u.per_signal;
+  let t = u.t0 + f % u.per_signal;
   let start = i32(t * u.hop) - i32(u.pad_left);
   var mean = 0.0;
   if (u.remove_dc != 0u) {
@@ -96,7 +98,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /** `shaders/audio/mel_log.wgsl`. */
 export const mel_log: string = `// Mel filterbank and log: y[r, m] = Σ_k spec[r, k]·fb[k, m] over the F spectrum bins, then
 // mode 0: as is; 1: ln(max(y, floor)) (Kaldi fbank); 2: 10·log10(max(y, floor)) (decibels).
-// One invocation per output (r, m).
+// One invocation per output (r, m); row r = (b, t) of a chunk of \`chunk\` frames per signal
+// lands at frame t0 + t of \`frames\` in y.
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -108,7 +111,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var k = 0u; k < u.bins; k++) { acc += spec[r * u.bins + k] * fb[k * u.mels + m]; }
   if (u.mode == 1u) { acc = log(max(acc, u.floor)); }
   if (u.mode == 2u) { acc = 10.0 * log(max(acc, u.floor)) / log(10.0); }
-  y[idx] = acc;
+  let out_row = (r / u.chunk) * u.frames + u.t0 + r % u.chunk;
+  y[out_row * u.mels + m] = acc;
 }
 `;
 

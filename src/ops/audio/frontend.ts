@@ -20,6 +20,7 @@ const framesK = /* @__PURE__ */ kernel({
   uniforms: {
     frames: "u32",
     per_signal: "u32",
+    t0: "u32",
     len: "u32",
     hop: "u32",
     pad_left: "u32",
@@ -35,7 +36,16 @@ const melK = /* @__PURE__ */ kernel({
   name: "mel_log",
   source: audioWgsl.mel_log,
   bindings: { spec: "f32", fb: "f32", y: "f32 rw" },
-  uniforms: { rows: "u32", bins: "u32", mels: "u32", mode: "u32", floor: "f32" },
+  uniforms: {
+    rows: "u32",
+    bins: "u32",
+    mels: "u32",
+    mode: "u32",
+    floor: "f32",
+    chunk: "u32",
+    frames: "u32",
+    t0: "u32",
+  },
   workgroupSize: [64],
 });
 
@@ -66,18 +76,23 @@ function signalDims(op: string, x: Tensor<"f32">): [number, number] {
 
 /**
  * A front end with its window and filterbank uploaded once: `frames`, `spectrogram` and
- * `forward` (mel + log) of signals [L] or [B, L]. Call `dispose()` when done.
+ * `forward` (mel + log) of signals [L] or [B, L]. `forward` runs long clips in chunks of
+ * frames whose FFT buffers stay under `chunkBytes` (default 32 MiB; a storage binding holds at
+ * most 128 MiB on some adapters). Call `dispose()` when done.
  */
 export class AudioFrontEnd {
   /** The settings it runs. */
   readonly settings: FrontEndSettings;
+  /** Bytes of one chunk's frame buffer in `forward`. */
+  readonly chunkBytes: number;
   #win: Tensor<"f32">;
   #fb: Tensor<"f32">;
 
   /** Uploads the window and the filterbank of `settings`. */
-  constructor(settings: FrontEndSettings) {
+  constructor(settings: FrontEndSettings, chunkBytes = 32 * 2 ** 20) {
     checkSettings("AudioFrontEnd", settings);
     this.settings = settings;
+    this.chunkBytes = chunkBytes;
     this.#win = keep(tensor(settings.window, [settings.frameLen]));
     this.#fb = keep(tensor(settings.filterbank, [settings.nFft / 2 + 1, settings.nMels]));
   }
@@ -87,18 +102,26 @@ export class AudioFrontEnd {
     return frameCount("AudioFrontEnd", this.settings, len);
   }
 
-  /** Windowed frames [B, T, nFft] (zero past frameLen). */
-  frames(x: Tensor<"f32">): Tensor<"f32"> {
+  /**
+   * Windowed frames [B, count, nFft] (zero past frameLen): frames t0 .. t0 + count − 1 of each
+   * signal (default all T).
+   */
+  frames(x: Tensor<"f32">, t0 = 0, count?: number): Tensor<"f32"> {
     const op = "audio frames";
     const [b, len] = signalDims(op, x);
     const s = this.settings;
-    const t = frameCount(op, s, len);
+    const all = frameCount(op, s, len);
+    const t = count ?? all - t0;
+    if (!(Number.isInteger(t0) && t0 >= 0 && t >= 1 && t0 + t <= all)) {
+      throw new Error(`wgrec ${op}: frames ${t0}..${t0 + t - 1} of a clip with ${all} frames`);
+    }
     const y = output(op, [b, t, s.nFft], "f32");
     launch(op, framesK, {
       buffers: { x: x.buffer, win: this.#win.buffer, y: y.buffer },
       uniforms: {
         frames: b * t,
         per_signal: t,
+        t0,
         len,
         hop: s.hop,
         pad_left: s.center ? s.nFft / 2 : 0,
@@ -124,21 +147,32 @@ export class AudioFrontEnd {
   forward(x: Tensor<"f32">): Tensor<"f32"> {
     const op = "audio mel";
     const s = this.settings;
-    const p = this.spectrogram(x);
-    const [b, t, bins] = p.shape;
-    const y = output(op, [b, t, s.nMels], "f32");
-    launch(op, melK, {
-      buffers: { spec: p.buffer, fb: this.#fb.buffer, y: y.buffer },
-      uniforms: {
-        rows: b * t,
-        bins,
-        mels: s.nMels,
-        mode: s.log === "log" ? 1 : s.log === "db" ? 2 : 0,
-        floor: s.floor,
-      },
-      workgroups: groups(b * t * s.nMels, 64),
-    }, y);
-    p.dispose();
+    const [b, len] = signalDims(op, x);
+    const total = frameCount(op, s, len);
+    const bins = s.nFft / 2 + 1;
+    const y = output(op, [b, total, s.nMels], "f32");
+    const chunk = Math.max(1, Math.min(total, Math.floor(this.chunkBytes / (4 * b * s.nFft))));
+    for (let t0 = 0; t0 < total; t0 += chunk) {
+      const tc = Math.min(chunk, total - t0);
+      const f = this.frames(x, t0, tc);
+      const p = powerSpectrum(f, s.power);
+      f.dispose();
+      launch(op, melK, {
+        buffers: { spec: p.buffer, fb: this.#fb.buffer, y: y.buffer },
+        uniforms: {
+          rows: b * tc,
+          bins,
+          mels: s.nMels,
+          mode: s.log === "log" ? 1 : s.log === "db" ? 2 : 0,
+          floor: s.floor,
+          chunk: tc,
+          frames: total,
+          t0,
+        },
+        workgroups: groups(b * tc * s.nMels, 64),
+      }, y);
+      p.dispose();
+    }
     return y;
   }
 

@@ -104,3 +104,24 @@ gpuTest("front end: a clip shorter than one frame and bad settings are refused",
   const bad = { ...kaldiFbank(), window: new Float32Array(3) };
   assert.throws(() => new AudioFrontEnd(bad), /window has 3 values, expected frameLen = 400/);
 });
+
+gpuTest("front end: chunked frames (a long clip in pieces) equal one pass", async () => {
+  const s = kaldiFbank({ sampleRate: 8000 }); // 200-sample frames, hop 80, nFft 256
+  const x = randArray(2 * 3000, 9);
+  const whole = new AudioFrontEnd(s);
+  const pieces = new AudioFrontEnd(s, 2 * 256 * 4 * 7); // 7 frames per chunk: 36 = 5·7 + 1
+  const [a, b] = tidy(() => {
+    const xt = tensor(x, [2, 3000]);
+    return [whole.forward(xt), pieces.forward(xt)];
+  });
+  assert.deepEqual(a.shape, [2, 36, 23]);
+  assert.deepEqual(await b.read(), await a.read());
+  assertClose(await a.read(), cpuFrontEnd(s, x, 2), { atol: 1e-4, rtol: 1e-4 });
+  tidy(() => {
+    assert.throws(
+      () => whole.frames(tensor(x, [2, 3000]), 30, 7),
+      /frames 30\.\.36 of a clip with 36/,
+    );
+  });
+  a.dispose(), b.dispose(), whole.dispose(), pieces.dispose();
+});
