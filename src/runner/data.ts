@@ -86,7 +86,24 @@ export function embeddedData(options: SyntheticOptions = EMBEDDED): RetrievalDat
     split: ds.split,
     image: { data: ds.imageFeat, dim: ds.imageDim },
     text: { data: ds.textFeat, dim: ds.textDim },
+    itemText: topicText(ds.itemTopic, options.seed ?? 0),
   };
+}
+
+/**
+ * Pseudo-titles for the synthetic items, so text models run on it: five words drawn from the
+ * item's primary topic's own 12-word vocabulary (`t3w7` …) and one shared word, seeded.
+ */
+function topicText(itemTopic: Int32Array, seed: number): string[] {
+  let s = (seed * 2654435761 + 12345) >>> 0;
+  const next = (n: number) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s % n;
+  };
+  return Array.from(itemTopic, (t) => {
+    const words = Array.from({ length: 5 }, () => `t${t}w${next(12)}`);
+    return [...words, `common${next(4)}`].join(" ");
+  });
 }
 
 /**

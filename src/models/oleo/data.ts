@@ -35,6 +35,24 @@ export function isNewsData(d: ImpressionSplits): d is NewsData {
   return Array.isArray(n.itemText) && n.history !== undefined;
 }
 
+/**
+ * The runner's impression data as news data: item text as given, and each user's history the
+ * longest click history among their training impressions (MIND repeats a user's history on
+ * every impression of the period). Data that is already news data, or that has no item text
+ * or no histories, comes back as is.
+ */
+export function asNewsData(d: ImpressionSplits): ImpressionSplits {
+  if (isNewsData(d) || !Array.isArray(d.itemText)) return d;
+  const lists: number[][] = Array.from({ length: d.numUsers }, () => []);
+  let any = false;
+  for (const imp of d.train) {
+    if (!imp.history) continue;
+    any = true;
+    if (imp.history.length > lists[imp.user].length) lists[imp.user] = Array.from(imp.history);
+  }
+  return any ? { ...d, history: csr(lists) } as NewsData : d;
+}
+
 function csr(lists: number[][]): { ptr: Int32Array; items: Int32Array } {
   const ptr = new Int32Array(lists.length + 1);
   lists.forEach((l, i) => (ptr[i + 1] = ptr[i] + l.length));

@@ -27,7 +27,8 @@ import { keep, type Tensor, tensor, tidy, zeros } from "../../tensor.ts";
 import { Linear } from "../../nn/linear.ts";
 import { Module } from "../../nn/module.ts";
 import type { ImpressionModel } from "../../train/impression.ts";
-import { dropout, rowTensors, type TextEncoder } from "./text_encoder.ts";
+import { dropout } from "../../nn/dropout.ts";
+import { rowTensors, type TextEncoder } from "./text_encoder.ts";
 import type { TokenRows } from "./tokenizer.ts";
 import {
   BstUser,

@@ -12,7 +12,7 @@ import { loadFeatureFile } from "../../files.ts";
 import { parseMindNews } from "../../data/mind.ts";
 import { splitLines } from "../../data/text.ts";
 import { NEWSREC_DEFAULTS, type Paradigm } from "./model.ts";
-import { isNewsData } from "./data.ts";
+import { asNewsData, isNewsData } from "./data.ts";
 import { buildNewsModel, pretrainEncoder, tokenize } from "./stage.ts";
 import { TextMlm } from "./pretrain.ts";
 import type { UserEncoderKind } from "./user_encoders.ts";
@@ -50,7 +50,9 @@ for (const [name, title, about] of ENCODERS) {
       maxLength: int(24, "stage 1: tokens per item ([CLS] included)"),
     },
     training: { lr: 5e-4, batchSize: 64 },
-    build: async ({ data, config: c, artifact, log }) => {
+    tiny: { mlmEpochs: 1, maxHistory: 5, maxLength: 8 },
+    build: async ({ data: given, config: c, artifact, log }) => {
+      const data = asNewsData(given);
       const paradigm = c.paradigm as Paradigm;
       const stage1 = { epochs: c.mlmEpochs, maxLength: c.maxLength, seed: c.seed };
       let vectors: { data: Float32Array; dim: number } | undefined;
@@ -107,20 +109,24 @@ register({
   title: "TextMLM",
   task: "pretrain",
   about: "OLEO stage 1: L3H4E64 news encoder, masked-language modelling on item text",
-  data: "an item text file via --set text=PATH (MIND news.tsv or RecBole .item)",
+  data: "data with item text (ML-100K, synthetic), or an item text file via --set text=PATH",
   settings: {
-    text: str("", "item text file: MIND news.tsv or a RecBole .item (e.g. ml-100k.item)"),
+    text: str("", "item text file (MIND news.tsv or RecBole .item); default: the data's"),
     maxLength: int(24, "tokens per item ([CLS] included)"),
     hidden: int(64, "encoder width"),
     layers: int(3, "Transformer layers"),
     heads: int(4, "attention heads"),
   },
   training: { lr: 2e-3, batchSize: 64, epochs: 10 },
-  build: async ({ config: c }) => {
-    if (!c.text) {
-      throw new Error("wgrec textmlm: give the item text with --set text=PATH (news.tsv or .item)");
+  tiny: { maxLength: 8, hidden: 16, layers: 1, heads: 2 },
+  build: async ({ data, config: c }) => {
+    const text = c.text ? itemTextOf(await Deno.readTextFile(c.text), c.text) : data.itemText;
+    if (!text) {
+      throw new Error(
+        `wgrec textmlm: ${data.name} has no item text; give it with --set text=PATH ` +
+          `(news.tsv or .item)`,
+      );
     }
-    const text = itemTextOf(await Deno.readTextFile(c.text), c.text);
     const tokens = tokenize(text, { maxLength: c.maxLength });
     let vocab = 0;
     for (const x of tokens.ids) vocab = Math.max(vocab, x + 1);

@@ -9,14 +9,15 @@
  * @module
  */
 
-import { add, ge, mul, scale } from "../../ops/core/elementwise.ts";
+import { add } from "../../ops/core/elementwise.ts";
 import { concat, reshape, slice } from "../../ops/core/shape.ts";
 import { gather } from "../../ops/sparse/gather.ts";
 import { noGrad } from "../../autograd/tape.ts";
-import { full, keep, randNormal, randUniform, type Tensor, tensor, tidy } from "../../tensor.ts";
+import { keep, randNormal, type Tensor, tensor, tidy } from "../../tensor.ts";
 import { Module } from "../../nn/module.ts";
 import { LayerNorm } from "../../nn/norm.ts";
 import { TransformerEncoderLayer } from "../../nn/attention.ts";
+import { dropout } from "../../nn/dropout.ts";
 import { MlmHead } from "../../nn/mlm.ts";
 import type { TokenRows } from "./tokenizer.ts";
 
@@ -36,13 +37,6 @@ export interface TextEncoderConfig {
   dropout?: number;
   /** Seed of the initial weights and dropout masks. Default 0. */
   seed?: number;
-}
-
-/** Inverted dropout with a host-seeded mask. */
-export function dropout(x: Tensor<"f32">, rate: number, seed: number): Tensor<"f32"> {
-  if (rate === 0) return x;
-  const keepMask = ge(randUniform(x.shape, seed), full(x.shape, rate));
-  return mul(x, scale(keepMask, 1 / (1 - rate)));
 }
 
 /** Word + position embeddings and their LayerNorm (BERT's `embeddings`). */
