@@ -5,9 +5,6 @@
 struct CQ { t: array<mat4x4<f32>, 16> }
 
 // Key lengths, log-sum-exp and Δ, packed by attention_bwd_delta.wgsl into `aux`.
-fn aux_len(b: u32) -> i32 { return bitcast<i32>(aux[b]); }
-fn aux_lse(r: u32) -> f32 { return bitcast<f32>(aux[u.bh / u.heads + r]); }
-fn aux_delta(r: u32) -> f32 { return bitcast<f32>(aux[u.bh / u.heads + u.bh * u.lq + r]); }
 
 // Rows r0..r0+3 of `go` (clamped to the last row) × elements 4c..4c+3 (0 past the row).
 fn ld_go(b: u32, h: u32, r0: u32, c: u32) -> mat4x4<f32> {

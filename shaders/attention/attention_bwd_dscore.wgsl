@@ -5,21 +5,7 @@
 // also stores the unscaled ds of the main keys to `ds_out` [B·H, Lq, Lk − npre] (the bias
 // gradient). Masked scores have p = 0, so ds = 0 there. One invocation per score.
 
-fn dropout_on() -> bool { return (u.flags & 8u) != 0u; }
-fn write_ds() -> bool { return (u.flags & 64u) != 0u; }
-
-fn aux_delta(r: u32) -> f32 { return bitcast<f32>(aux[u.bh / u.heads + u.bh * u.lq + r]); }
-
 // lowbias32 (Chris Wellons), as hash4 in the fused kernels.
-fn hash(x: u32) -> u32 {
-  var h = x;
-  h ^= h >> 16u;
-  h *= 0x7feb352du;
-  h ^= h >> 15u;
-  h *= 0x846ca68bu;
-  h ^= h >> 16u;
-  return h;
-}
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -8,24 +8,7 @@
 // aux = [lens (i32 bits, B) | lse (f32 bits, B·H·Lq) | Δ (f32 bits, B·H·Lq)] from
 // attention_bwd_delta.wgsl. Options are bits of u.flags, as in the fused kernels.
 
-fn causal() -> bool { return (u.flags & 1u) != 0u; }
-fn has_bias() -> bool { return (u.flags & 2u) != 0u; }
-fn has_lens() -> bool { return (u.flags & 4u) != 0u; }
-fn dropout_on() -> bool { return (u.flags & 8u) != 0u; }
-
-fn aux_len(b: u32) -> i32 { return bitcast<i32>(aux[b]); }
-fn aux_lse(r: u32) -> f32 { return bitcast<f32>(aux[u.bh / u.heads + r]); }
-
 // lowbias32 (Chris Wellons), as hash4 in the fused kernels.
-fn hash(x: u32) -> u32 {
-  var h = x;
-  h ^= h >> 16u;
-  h *= 0x7feb352du;
-  h ^= h >> 15u;
-  h *= 0x846ca68bu;
-  h ^= h >> 16u;
-  return h;
-}
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -3,7 +3,7 @@
 // u.limit the code is overwritten with a random current input row (b's sub-vector of it),
 // chosen by a hash of (seed, w); with EMA the EMA weight is set to row·N so that W / N keeps
 // the new code. reset[0] counts the codes reset in this call (integer atomic).
-fn hash(v: u32) -> u32 {
+fn reset_hash(v: u32) -> u32 {
   var h = v * 747796405u + 2891336453u;
   h = ((h >> ((h >> 28u) + 4u)) ^ h) * 277803737u;
   return (h >> 22u) ^ h;
@@ -25,7 +25,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   idle[w] = 0u;
   atomicAdd(&reset[0], 1u);
-  let row = hash(u.seed ^ hash(w)) % u.n;
+  let row = reset_hash(u.seed ^ reset_hash(w)) % u.n;
   let src = row * u.x_row + (w / u.m) * u.x_bat;
   for (var j = 0u; j < u.d; j++) {
     let v = x[src + j];

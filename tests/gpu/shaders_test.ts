@@ -79,23 +79,7 @@ const LOCAL: ReadonlySet<string> = new Set([
  * Copies not yet moved to a shared file, with why. The test also fails when an entry is no
  * longer copied, so this list only shrinks.
  */
-const PENDING: Readonly<Record<string, string>> = {
-  // The chunked backward kernels bind no q/k/v, so they cannot include attention_common.wgsl as
-  // it stands: it needs splitting into binding-free option helpers and the loads.
-  "fn has_lens": "attention option helpers",
-  "fn has_bias": "attention option helpers",
-  "fn causal": "attention option helpers",
-  "fn dropout_on": "attention option helpers",
-  "fn need_dk": "attention option helpers",
-  "fn need_dv": "attention option helpers",
-  "fn row_off": "attention option helpers",
-  "fn blhd": "attention option helpers",
-  "fn write_ds": "attention option helpers",
-  "fn aux_len": "attention option helpers",
-  "fn aux_lse": "attention option helpers",
-  "fn aux_delta": "attention option helpers",
-  "fn hash": "attention option helpers (the dropout hash; vq_reset's differs)",
-};
+const PENDING: Readonly<Record<string, string>> = {};
 
 Deno.test("no WGSL helper function or struct is defined in more than one file", async () => {
   const defs = await definitions();

@@ -134,7 +134,12 @@ function specs(wg: number) {
       name: "attention_fwd",
       source: attentionWgsl.attention_fwd,
       defines: { D_QK: "u32", D_V: "u32", VQ: "bool", VV: "bool", RV: "u32", RM: "u32" },
-      lib: [commonWgsl.tile4, attentionWgsl.attention_common],
+      lib: [
+        commonWgsl.tile4,
+        attentionWgsl.attention_flags,
+        attentionWgsl.attention_hash,
+        attentionWgsl.attention_common,
+      ],
       bindings: { ...INPUTS, lens: "i32", out: "f32 rw", lse: "f32 rw" },
       uniforms: UNIFORMS,
       workgroupSize: [wg],
@@ -142,6 +147,7 @@ function specs(wg: number) {
     delta: kernel({
       name: "attention_bwd_delta",
       source: attentionWgsl.attention_bwd_delta,
+      lib: [attentionWgsl.attention_flags],
       defines: { D_QK: "u32", D_V: "u32", VQ: "bool", VV: "bool" },
       bindings: { go: "f32", y: "f32", lse: "u32", lens: "i32", aux: "u32 rw" },
       uniforms: UNIFORMS,
@@ -151,7 +157,14 @@ function specs(wg: number) {
       name: "attention_bwd_dq",
       source: attentionWgsl.attention_bwd_dq,
       defines: { D_QK: "u32", D_V: "u32", VQ: "bool", VV: "bool", RC: "u32", RM: "u32" },
-      lib: [commonWgsl.tile4, attentionWgsl.attention_common, attentionWgsl.attention_bwd_common],
+      lib: [
+        commonWgsl.tile4,
+        attentionWgsl.attention_flags,
+        attentionWgsl.attention_hash,
+        attentionWgsl.attention_aux,
+        attentionWgsl.attention_common,
+        attentionWgsl.attention_bwd_common,
+      ],
       bindings: {
         ...INPUTS,
         go: "vec4<f32>",
@@ -166,7 +179,14 @@ function specs(wg: number) {
       name: "attention_bwd_dkv",
       source: attentionWgsl.attention_bwd_dkv,
       defines: { D_QK: "u32", D_V: "u32", VQ: "bool", VV: "bool", RC: "u32", RM: "u32" },
-      lib: [commonWgsl.tile4, attentionWgsl.attention_common, attentionWgsl.attention_bwd_common],
+      lib: [
+        commonWgsl.tile4,
+        attentionWgsl.attention_flags,
+        attentionWgsl.attention_hash,
+        attentionWgsl.attention_aux,
+        attentionWgsl.attention_common,
+        attentionWgsl.attention_bwd_common,
+      ],
       bindings: {
         ...INPUTS,
         go: "vec4<f32>",
@@ -191,6 +211,7 @@ const CHUNK = {
   probs: /* @__PURE__ */ kernel({
     name: "attention_bwd_probs",
     source: attentionWgsl.attention_bwd_probs,
+    lib: [attentionWgsl.attention_flags, attentionWgsl.attention_aux, attentionWgsl.attention_hash],
     bindings: { s: "f32 rw", aux: "u32", bias: "f32", pd: "f32 rw" },
     uniforms: CHUNK_UNIFORMS,
     workgroupSize: [64],
@@ -198,6 +219,7 @@ const CHUNK = {
   dscore: /* @__PURE__ */ kernel({
     name: "attention_bwd_dscore",
     source: attentionWgsl.attention_bwd_dscore,
+    lib: [attentionWgsl.attention_flags, attentionWgsl.attention_aux, attentionWgsl.attention_hash],
     bindings: { p: "f32", dp: "f32 rw", aux: "u32", ds_out: "f32 rw" },
     uniforms: CHUNK_UNIFORMS,
     workgroupSize: [64],
