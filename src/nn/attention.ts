@@ -8,7 +8,7 @@
  */
 
 import { attention } from "../ops/attention/attention.ts";
-import { add, mul, scale, sigmoid, sub, tanh } from "../ops/core/elementwise.ts";
+import { add, mul, sigmoid, sub, tanh } from "../ops/core/elementwise.ts";
 import { LayerNorm } from "./norm.ts";
 import { dropout, Seeds } from "./dropout.ts";
 import { matmul } from "../ops/matmul/matmul.ts";
