@@ -50,6 +50,7 @@ import {
   worst,
 } from "../../examples/browser/kernel_cases.ts";
 import { Projector } from "../../examples/browser/pca.ts";
+import * as coreWgsl from "../../shaders/core/wgsl.ts";
 
 const CHROMIUM = Deno.env.get("WGREC_CHROMIUM") ?? "/usr/bin/chromium";
 const ARGS = [
@@ -144,6 +145,8 @@ Deno.test({
     const rt = await gpu();
     const spec = kernel({
       name: "scan_block",
+      source: coreWgsl.scan_block,
+      defines: { MULTI: "bool" },
       bindings: { src: "i32", dst: "i32 rw", sums: "i32 rw" },
       uniforms: { n: "u32", m: "u32" },
       workgroupSize: [256],

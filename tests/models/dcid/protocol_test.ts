@@ -95,10 +95,12 @@ gpuTest(
     );
     assert.deepEqual(r, [1, 1]);
     const d = generateAvt({ ...small, clips: 4, seed: 2 });
-    const got = await tidy(async () => {
+    const picked = tidy(() => {
       const b = batchOf(d, [2, 0]);
-      return await readAll([b.audio, b.text]);
+      return [b.audio, b.text];
     });
+    const got = await readAll(picked);
+    for (const t of picked) t.dispose();
     assert.deepEqual([...got[0].subarray(0, 30)], [...d.audio.subarray(60, 90)]);
     assert.deepEqual([...got[1].subarray(25, 50)], [...d.text.subarray(0, 25)]);
   },
