@@ -66,7 +66,11 @@ gpuTest("where: random broadcast shapes and cond dtypes match the CPU reference"
           where(tensor(c, cs), ta, tb),
           where(tensor(Int32Array.from(c), cs), ta, tb),
           where(tensor(Uint32Array.from(c), cs), ta, tb),
-          where(tensor(c, cs), tensor(Int32Array.from(a, Math.round), as), tensor(b, bs, "i32")),
+          where(
+            tensor(c, cs),
+            tensor(Int32Array.from(a, Math.round), as),
+            tensor(Int32Array.from(b), bs),
+          ),
         ];
       });
       const ref = whereRef(c, cs, a, as, b, bs);
