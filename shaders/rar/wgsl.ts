@@ -21,3 +21,54 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   labels[t] = hit;
 }
 `;
+
+/** `shaders/rar/pool_dot.wgsl`. */
+export const pool_dot: string = `// RAR's per-request recall pool, exact scores: out[t] = q[t / per] · p[t] over d floats (the
+// target's vector and row t of its request's pool); \`skip\` (NaN: top-k passes over it) where
+// the pool item ids[t] is the request's ex.
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let t = linear_id(wid, nwg, lid);
+  if (t >= u.n) { return; }
+  let r = t / u.per;
+  var s = 0.0;
+  for (var j = 0u; j < u.d; j++) { s += q[r * u.d + j] * p[t * u.d + j]; }
+  if (ids[t] == ex[r]) { s = u.skip; }
+  out[t] = s;
+}
+`;
+
+/** `shaders/rar/pool_hamming.wgsl`. */
+export const pool_hamming: string = `// RAR's per-request recall pool, SimHash scores: out[t] = −Hamming(q[t / per], p[t]) by
+// XOR-popcount over \`words\` u32 words (the codes of a request's target and of row t of its
+// pool); \`skip\` (NaN: top-k passes over it) where the pool item ids[t] is the request's ex.
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let t = linear_id(wid, nwg, lid);
+  if (t >= u.n) { return; }
+  let r = t / u.per;
+  var h = 0u;
+  for (var w = 0u; w < u.words; w++) { h += countOneBits(q[r * u.words + w] ^ p[t * u.words + w]); }
+  var s = -f32(h);
+  if (ids[t] == ex[r]) { s = u.skip; }
+  out[t] = s;
+}
+`;
+
+/** `shaders/rar/pool_pick.wgsl`. */
+export const pool_pick: string = `// RAR's picked recall items: idx[t] is a position in the pool of request t / k (from a row
+// top-k); item[t] = ids[(t / k) · per + idx[t]], the item id at that position, or −1 where the
+// top-k padded (idx −1: fewer than k items left in the pool).
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let t = linear_id(wid, nwg, lid);
+  if (t >= u.n) { return; }
+  let j = idx[t];
+  var it = -1;
+  if (j >= 0) { it = ids[(t / u.k) * u.per + min(u32(j), u.per - 1u)]; }
+  item[t] = it;
+}
+`;

@@ -9,7 +9,16 @@
 export { Rar, RAR_DEFAULTS } from "./model.ts";
 export type { RarConfig, RarVariant } from "./model.ts";
 export { CoInteraction } from "./coint.ts";
-export { selectTopK } from "./select.ts";
+export { selectFromLists, selectTopK } from "./select.ts";
+export {
+  itemCfRecall,
+  mergeRecall,
+  positives,
+  RECALL_DEFAULTS,
+  recallStage,
+  twoTowerRecall,
+} from "./recall.ts";
+export type { Positives, RecallConfig, RecallLists, RecallMethod } from "./recall.ts";
 export type { SelectMethod, SelectOptions } from "./select.ts";
 export { auxLabels, crossStageData } from "./data.ts";
 export type { CrossStageData } from "./data.ts";

@@ -6,8 +6,9 @@
  * E = FeatureEmbedding(x)                    [B, F, d]   fields of the base CTR model
  * e_t = E[item],  s_u = E[history]           (mean-pooled behaviours)
  * P_L[u'] = mean of u′'s last M training positives' item vectors     [U, d]   (ours, §3.1)
+ * P_R(u) = the recall stage's list for u: N_R item ids (two-tower / item-CF, ./recall.ts)
  * look-alike users  L = topk_{u' ≠ u} score(s_u, P_L[u'])   k_L of them          (§3.1 u2u)
- * recall items      R = topk_i score(s_u, W_item[i])        k_R of them          (§3.1 i2i)
+ * recall items      R = topk_{i ∈ P_R(u), i ≠ t} score(e_t, W_item[i])   k_R     (§3.1 i2i)
  *   score = −Hamming(sign(x W_h), sign(p W_h)) (SimHash, W_h frozen) or x·p (exact)  (§3.3)
  * r = CoInteraction(e_t, s_u, S),  S = [P_L[L]; W_item[R]]   [B, d]               (§3.1)
  * DIN:    ŷ = LR(x) + DNN([flatten(E with s_u ← Σ_i a(h_i, e_t) h_i); r])
@@ -15,10 +16,14 @@
  * L = BCE(ŷ, y) + λ_aux · mean_{i ∈ R} BCE(⟨r, W_item[i]⟩, 1[i ∈ positives(u)])
  *     + (λ/2) Σ ‖embedding tables‖²                                               (§3.1 joint)
  * ```
- * The recall stage is simulated on public data (§3.2): its "cross-stage data" are the users'
- * training positives (the look-alike pool) and an embedding retrieval over the ranking model's
- * own item table (recall items), selected on the GPU every batch (ours: the paper's recall
- * stage is a production system). `variant` switches u2u / i2i off for the ablation.
+ * The recall stage is simulated on public data (§3.2, ./recall.ts): a two-tower model trained
+ * with in-batch InfoNCE and item-CF give each user a recall list of N_R items; recall items are
+ * picked from the request's own list by similarity to the target e_t (the spec's score
+ * −Hamming(h(e_t), h(p))), the target itself left out (ours: so a training row cannot read its
+ * own label off the list, which holds the user's training positives); look-alike users come
+ * from a pool of every user's recent positives (ours). Selection runs on the GPU every batch,
+ * over the ranking model's current item vectors. `variant` switches u2u / i2i off for the
+ * ablation.
  * @module
  */
 
@@ -38,8 +43,15 @@ import { bceWithLogits } from "../../ops/losses/ranking.ts";
 import { simhashPlanes } from "../../ops/search/hashing.ts";
 import { keep, type Tensor, tensor } from "../../tensor.ts";
 import { CoInteraction } from "./coint.ts";
-import { type SelectMethod, selectTopK } from "./select.ts";
+import { selectFromLists, type SelectMethod, selectTopK } from "./select.ts";
 import { auxLabels, type CrossStageData, crossStageData } from "./data.ts";
+import {
+  itemCfRecall,
+  positives,
+  type RecallLists,
+  type RecallMethod,
+  recallStage,
+} from "./recall.ts";
 
 /** Which cross-stage sets feed the co-interaction (the ablation). */
 export type RarVariant = "none" | "u2u" | "i2i" | "both";
@@ -60,6 +72,12 @@ export interface RarConfig {
   kItems?: number;
   /** M: positives per user in the look-alike pool. Default 20. */
   poolLength?: number;
+  /** Recall model making the users' lists (./recall.ts). Default both. */
+  recall?: RecallMethod;
+  /** N_R: items per recall list. Default 50. */
+  recallLength?: number;
+  /** Two-tower recall epochs. Default 10. */
+  recallEpochs?: number;
   /** λ_aux. Default 0.1. */
   auxWeight?: number;
   /** d. Default 10. */
@@ -91,6 +109,9 @@ export const RAR_DEFAULTS: Required<RarConfig> = {
   kUsers: 10,
   kItems: 10,
   poolLength: 20,
+  recall: "both",
+  recallLength: 50,
+  recallEpochs: 10,
   auxWeight: 0.1,
   embeddingDim: 10,
   dnnHidden: [200, 200],
@@ -129,10 +150,20 @@ export class Rar extends Module {
   readonly #poolIds: Tensor<"i32">;
   readonly #poolMask: Tensor<"f32">;
   readonly #poolCount: Tensor<"f32">;
+  readonly #recall: Tensor<"i32">;
   #aux: Tensor<"f32"> | null = null;
 
-  /** RAR over `specs`, its cross-stage data from the training table `train`. */
-  constructor(readonly specs: readonly FeatureSpec[], train: CtrData, cfg: RarConfig = {}) {
+  /**
+   * RAR over `specs`, its cross-stage data from the training table `train` and the recall
+   * stage's lists `recall` (default: item-CF lists computed here; {@link Rar.create} runs the
+   * configured recall stage first).
+   */
+  constructor(
+    readonly specs: readonly FeatureSpec[],
+    train: CtrData,
+    cfg: RarConfig = {},
+    recall?: RecallLists,
+  ) {
     super();
     const c = this.cfg = { ...RAR_DEFAULTS, ...cfg };
     if (c.base !== "din" && c.base !== "dcnv2") {
@@ -144,6 +175,9 @@ export class Rar extends Module {
         `wgrec Rar: field '${c.historyField}' must be a sequence sharing the table of ` +
           `'${c.itemField}' (set historyField / itemField)`,
       );
+    }
+    if (!specs.some((s) => s.name === c.itemField && s.type === "categorical")) {
+      throw new Error(`wgrec Rar: no categorical field '${c.itemField}' (set itemField)`);
     }
     this.name = `RAR-${c.base === "din" ? "DIN" : "DCN-v2"} (${c.variant})`;
     const d = c.embeddingDim;
@@ -179,6 +213,34 @@ export class Rar extends Module {
     this.#poolMask = keep(tensor(mask, [users, M, 1]));
     this.#poolCount = keep(tensor(count, [users, 1]));
     this.#planes = keep(simhashPlanes(d, c.bits, seed + 7));
+    const lists = recall ??
+      itemCfRecall(positives(train, c.userField, c.itemField), c.recallLength);
+    if (lists.users !== users || lists.length <= c.kItems) {
+      throw new Error(
+        `wgrec Rar: recall lists of ${lists.users} users × ${lists.length}; expected ${users} ` +
+          `users and more than kItems = ${c.kItems} items each`,
+      );
+    }
+    this.#recall = keep(tensor(lists.ids, [users, lists.length], "i32"));
+  }
+
+  /** Runs the configured recall stage on `train` (./recall.ts), then builds the model. */
+  static async create(
+    specs: readonly FeatureSpec[],
+    train: CtrData,
+    cfg: RarConfig = {},
+  ): Promise<Rar> {
+    const c = { ...RAR_DEFAULTS, ...cfg };
+    const usesRecall = c.variant === "i2i" || c.variant === "both";
+    const lists = usesRecall
+      ? await recallStage(train, c.userField, c.itemField, {
+        method: c.recall,
+        length: c.recallLength,
+        epochs: c.recallEpochs,
+        seed: c.seed,
+      })
+      : undefined;
+    return new Rar(specs, train, cfg, lists);
   }
 
   /** Logits `[B]` of rows of a table (the CTR task's batches). */
@@ -221,7 +283,13 @@ export class Rar extends Module {
     }
     let x0 = reshape(x, [B, F * d]);
     this.#aux = null;
-    if (this.coInteraction) x0 = concat([x0, this.#enrich(et, su, users)], 1);
+    if (this.coInteraction) {
+      const cats = this.specs.filter((s) => s.type === "categorical");
+      const ti = cats.findIndex((s) => s.name === c.itemField);
+      const nc = cats.length;
+      const targets = Int32Array.from({ length: B }, (_, i) => b.categorical[i * nc + ti]);
+      x0 = concat([x0, this.#enrich(et, su, users, targets)], 1);
+    }
     if (this.lrLayer) return add(this.lrLayer.forward(b), this.dnn.forward(x0));
     return this.fc!.forward(concat([this.crossnet!.forward(x0), this.dnn.forward(x0)], 1));
   }
@@ -242,7 +310,12 @@ export class Rar extends Module {
   }
 
   /** Selects the cross-stage sets and runs the co-interaction: r `[B, d]`. */
-  #enrich(et: Tensor<"f32">, su: Tensor<"f32">, users: Int32Array): Tensor<"f32"> {
+  #enrich(
+    et: Tensor<"f32">,
+    su: Tensor<"f32">,
+    users: Int32Array,
+    targets: Int32Array,
+  ): Tensor<"f32"> {
     const c = this.cfg;
     const opts = { method: c.select, planes: this.#planes };
     const sets: Tensor<"f32">[] = [];
@@ -254,7 +327,11 @@ export class Rar extends Module {
     let recall: { idx: Tensor<"i32">; rows: Tensor<"f32"> } | null = null;
     if (c.variant === "i2i" || c.variant === "both") {
       const items = this.#itemTable();
-      const idx = selectTopK(su, items, c.kItems, opts);
+      const lists = gather(this.#recall, tensor(users, [users.length], "i32")); // [B, N_R]
+      const idx = selectFromLists(et, items, lists, c.kItems, {
+        ...opts,
+        exclude: tensor(targets, [targets.length], "i32"),
+      });
       recall = { idx, rows: gather(items, idx) };
       sets.push(recall.rows);
     }
@@ -286,7 +363,9 @@ export class Rar extends Module {
   /** Frees parameters and the kept cross-stage tensors. */
   override dispose(): void {
     super.dispose();
-    for (const t of [this.#planes, this.#poolIds, this.#poolMask, this.#poolCount]) t.dispose();
+    for (const t of [this.#planes, this.#poolIds, this.#poolMask, this.#poolCount, this.#recall]) {
+      t.dispose();
+    }
     this.cross.dispose();
   }
 }

@@ -29,6 +29,9 @@ register({
     kUsers: int(d.kUsers, "k_L look-alike users"),
     kItems: int(d.kItems, "k_R recall items"),
     poolLength: int(d.poolLength, "M: last training positives pooled per look-alike user"),
+    recall: str(d.recall, "recall stage making the users' lists", ["twotower", "itemcf", "both"]),
+    recallLength: int(d.recallLength, "N_R: items per user's recall list"),
+    recallEpochs: int(d.recallEpochs, "two-tower recall training epochs (in-batch InfoNCE)"),
     auxWeight: num(d.auxWeight, "λ_aux of the recall-item auxiliary loss"),
     embeddingDim: int(d.embeddingDim, "field embedding width d"),
     dnnHidden: nums(d.dnnHidden, "DNN hidden widths"),
@@ -50,7 +53,16 @@ register({
     lrMin: 1e-6,
     patience: 2,
   },
-  tiny: { embeddingDim: 4, dnnHidden: [8], attentionHidden: [8], kUsers: 2, kItems: 2, bits: 8 },
+  tiny: {
+    embeddingDim: 4,
+    dnnHidden: [8],
+    attentionHidden: [8],
+    kUsers: 2,
+    kItems: 2,
+    bits: 8,
+    recallLength: 5,
+    recallEpochs: 1,
+  },
   build: ({ data, config: c }) =>
-    new Rar(featureSpecs(data.train, { maxLen: c.maxLen }), data.train, { ...c, seed: c.seed }),
+    Rar.create(featureSpecs(data.train, { maxLen: c.maxLen }), data.train, { ...c, seed: c.seed }),
 });

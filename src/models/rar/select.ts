@@ -6,6 +6,10 @@
  * - `dot`: exact inner product q·p (matmul tiles merged into a running top-k).
  * A query may exclude one pool row (its own user among the look-alike users). Selection is
  * not differentiable (it picks indices); the picked rows are gathered with gradients.
+ *
+ * {@link selectFromLists} selects from a per-request pool instead (each request's own recall
+ * list, the recall stage's output): scores by `shaders/rar/pool_hamming.wgsl` (XOR-popcount of
+ * the gathered SimHash codes) or `pool_dot.wgsl`, a row top-k, the item ids by `pool_pick.wgsl`.
  * @module
  */
 
@@ -16,7 +20,13 @@ import { slice } from "../../ops/core/shape.ts";
 import { matmul } from "../../ops/matmul/matmul.ts";
 import { hammingTopK, simhash } from "../../ops/search/hashing.ts";
 import { tiledTopK } from "../../ops/search/topk.ts";
+import { gather } from "../../ops/sparse/gather.ts";
+import { reshape } from "../../ops/core/shape.ts";
+import { topk } from "../../ops/search/topk.ts";
+import { kernel } from "../../gpu/kernel.ts";
+import { groups, launch, output } from "../../ops/common.ts";
 import { fmt, type Tensor, tensor } from "../../tensor.ts";
+import * as rarWgsl from "../../../shaders/rar/wgsl.ts";
 
 /** How rows are selected. */
 export type SelectMethod = "simhash" | "dot";
@@ -85,5 +95,91 @@ export function selectTopK(
     });
     top.values.dispose();
     return top.indices;
+  });
+}
+
+const poolHammingK = /* @__PURE__ */ kernel({
+  name: "rar_pool_hamming",
+  source: rarWgsl.pool_hamming,
+  bindings: { q: "u32", p: "u32", ids: "i32", ex: "i32", out: "f32 rw" },
+  uniforms: { n: "u32", per: "u32", words: "u32", skip: "f32" },
+  workgroupSize: [256],
+});
+
+const poolDotK = /* @__PURE__ */ kernel({
+  name: "rar_pool_dot",
+  source: rarWgsl.pool_dot,
+  bindings: { q: "f32", p: "f32", ids: "i32", ex: "i32", out: "f32 rw" },
+  uniforms: { n: "u32", per: "u32", d: "u32", skip: "f32" },
+  workgroupSize: [256],
+});
+
+const poolPickK = /* @__PURE__ */ kernel({
+  name: "rar_pool_pick",
+  source: rarWgsl.pool_pick,
+  bindings: { idx: "i32", ids: "i32", item: "i32 rw" },
+  uniforms: { n: "u32", k: "u32", per: "u32" },
+  workgroupSize: [256],
+});
+
+/**
+ * Item ids `[q, k]` i32 picked from each request's own pool: `lists` `[q, N]` i32 item ids
+ * (rows of `table` `[V, d]`), ranked by similarity of their table rows to the request's query
+ * `[q, d]` (SimHash −Hamming, or exact dot), best first, ties to the earlier list position.
+ * `exclude` `[q]` i32 leaves that item out of its request's pool (the target itself), so
+ * k ≤ N − 1; lists are expected to hold distinct items (a list with repeats of the excluded
+ * item can leave fewer than k: those picks are −1). Not differentiable.
+ */
+export function selectFromLists(
+  queries: Tensor<"f32">,
+  table: Tensor<"f32">,
+  lists: Tensor<"i32">,
+  k: number,
+  opts: { method?: SelectMethod; planes?: Tensor<"f32">; exclude: Tensor<"i32"> },
+): Tensor<"i32"> {
+  const op = "rar selectFromLists";
+  const [nq, d] = queries.shape;
+  const N = lists.shape[1];
+  const ex = opts.exclude;
+  if (
+    queries.rank !== 2 || table.rank !== 2 || table.shape[1] !== d || lists.rank !== 2 ||
+    lists.shape[0] !== nq || ex.rank !== 1 || ex.shape[0] !== nq || k < 1 || k > N - 1
+  ) {
+    throw new Error(
+      `wgrec ${op}: queries ${fmt(queries.shape)}, table ${fmt(table.shape)}, lists ` +
+        `${fmt(lists.shape)}, exclude ${fmt(ex.shape)}, k = ${k}; expected [q, d], [V, d], ` +
+        `[q, N], [q] and 1 ≤ k ≤ N − 1`,
+    );
+  }
+  return noGrad(() => {
+    const n = nq * N;
+    const flat = reshape(lists, [n]);
+    const scores = output(op, [nq, N], "f32");
+    const common = { ids: flat.buffer, ex: ex.buffer, out: scores.buffer };
+    if ((opts.method ?? "simhash") === "simhash") {
+      if (!opts.planes) throw new Error(`wgrec ${op}: simhash needs planes [d, bits]`);
+      const q = simhash(queries, opts.planes);
+      const p = gather(simhash(table, opts.planes), flat);
+      launch(op, poolHammingK, {
+        buffers: { q: q.buffer, p: p.buffer, ...common },
+        uniforms: { n, per: N, words: q.shape[1], skip: NaN },
+        workgroups: groups(n),
+      });
+    } else {
+      const p = gather(table, flat);
+      launch(op, poolDotK, {
+        buffers: { q: queries.buffer, p: p.buffer, ...common },
+        uniforms: { n, per: N, d, skip: NaN },
+        workgroups: groups(n),
+      });
+    }
+    const top = topk(scores, k);
+    const item = output(op, [nq, k], "i32");
+    launch(op, poolPickK, {
+      buffers: { idx: top.indices.buffer, ids: flat.buffer, item: item.buffer },
+      uniforms: { n: nq * k, k, per: N },
+      workgroups: groups(nq * k),
+    });
+    return item;
   });
 }

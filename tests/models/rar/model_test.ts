@@ -96,6 +96,7 @@ for (const base of ["din", "dcnv2"] as const) {
         kItems: 4,
         bits: 8,
         poolLength: 3,
+        recallLength: 6,
         select: variant === "u2u" ? "dot" : "simhash",
       });
       m.train();
