@@ -20,3 +20,4 @@ export * from "./dcid/mod.ts";
 export * from "./oleo/mod.ts";
 export * from "./sparcode/mod.ts";
 export * from "./uist/mod.ts";
+export * from "./musicpaw/mod.ts";

@@ -18,5 +18,6 @@ import "../models/rat/register.ts";
 import "../models/ctrbase/register.ts";
 import "../models/rar/register.ts";
 import "../models/oleo/register.ts";
+import "../models/musicpaw/register.ts";
 
 export { getModel, listModels, modelSettings } from "./registry.ts";
