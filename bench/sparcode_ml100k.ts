@@ -36,7 +36,8 @@ const { values: a } = parseArgs({
     models: { type: "string", default: "twotower,sparcode,alltoall" },
     out: { type: "string", default: "bench/results/sparcode_ml100k.json" },
     lr: { type: "string", default: "0.003" },
-    "bias-init": { type: "string", default: "0" },
+    "bias-init": { type: "string", default: "1" },
+    sparsity: { type: "string", default: "0.1" },
     "first-seed": { type: "string", default: "999" },
   },
 });
@@ -52,7 +53,11 @@ for (const name of a.models!.split(",")) {
   for (let s = 0; s < Number(a.seeds); s++) {
     const seed = Number(a["first-seed"]) + s;
     const model: PairwiseScorer = name === "sparcode"
-      ? new SparCode(numUsers, numItems, { seed, biasInit: Number(a["bias-init"]) })
+      ? new SparCode(numUsers, numItems, {
+        seed,
+        biasInit: Number(a["bias-init"]),
+        sparsity: Number(a.sparsity),
+      })
       : name === "twotower"
       ? new TwoTower(numUsers, numItems, { seed })
       : new AllToAll(numUsers, numItems, { seed });

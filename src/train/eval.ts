@@ -90,13 +90,40 @@ export function evaluateEmbeddings(
   );
 }
 
-/** Full-ranking metrics of a model that exposes final embeddings. */
+/**
+ * A model ranked over every item: by its own score rows when it has `scoreUsers` (scores that
+ * are not a dot product, e.g. an all-to-all encoder), else by `users · itemsᵀ` of its final
+ * embeddings.
+ */
+export interface RankedModel {
+  /** Final embeddings `[U, d]` and `[I, d]` (dot-product scoring); called under noGrad. */
+  embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> };
+  /** Optional: score rows `[n, I]` of users `[n]` over every item; called under noGrad. */
+  scoreUsers?(users: Tensor<"i32">): Tensor<"f32">;
+  /** Optional: users per `scoreUsers` call (bounds its memory). Default 2^24 / I. */
+  scoreChunk?(): number;
+}
+
+/** The chunked score function of a model with a `scoreUsers` hook (nothing recorded). */
+function hookScores(
+  model: RankedModel,
+): ((users: Tensor<"i32">) => Tensor<"f32">) | undefined {
+  const f = model.scoreUsers;
+  return f && ((users) => noGrad(() => f.call(model, users)));
+}
+
+/** Full-ranking metrics of a model (its `scoreUsers` rows, else its embeddings' dot product). */
 export async function evaluateModel(
-  model: { embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } },
+  model: RankedModel,
   truth: Interactions,
   exclude: Csr,
   ks: readonly number[] = DEFAULT_KS,
 ): Promise<Record<string, number>> {
+  const hook = hookScores(model);
+  if (hook) {
+    const chunk = model.scoreChunk?.();
+    return await evaluateScores(hook, exclude.numCols, truth, exclude, ks, chunk);
+  }
   const e = noGrad(() => tidy(() => model.embeddings()));
   keep(e.users);
   keep(e.items);
@@ -117,28 +144,28 @@ export interface RawIds {
 }
 
 /**
- * Top-`k` item ids for each of `users` from a trained model (dot-product scores of its final
- * embeddings), best first; items in the user's row of `exclude` (e.g. `trainData(split).trainCsr`,
+ * Top-`k` item ids for each of `users` from a trained model (its `scoreUsers` rows, else
+ * dot-product scores of its final embeddings), best first; items in the user's row of `exclude` (e.g. `trainData(split).trainCsr`,
  * what they already have) are left out. Users are scored in chunks, so any catalogue size fits
  * in memory. Ids outside the model's users are refused. With `ids` (the dataset's raw-id maps),
  * users are raw ids (strings) and so are the items returned.
  */
 export function recommend(
-  model: { embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } },
+  model: RankedModel,
   users: ArrayLike<number>,
   k: number,
   exclude?: Csr,
 ): Promise<Int32Array[]>;
 /** {@link recommend} with raw ids in and out. */
 export function recommend(
-  model: { embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } },
+  model: RankedModel,
   users: readonly string[],
   k: number,
   exclude: Csr | undefined,
   ids: RawIds,
 ): Promise<string[][]>;
 export async function recommend(
-  model: { embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } },
+  model: RankedModel,
   users: ArrayLike<number> | readonly string[],
   k: number,
   exclude?: Csr,
@@ -161,13 +188,39 @@ export async function recommend(
 }
 
 async function recommendIndices(
-  model: { embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } },
+  model: RankedModel,
   users: ArrayLike<number>,
   k: number,
   exclude?: Csr,
 ): Promise<Int32Array[]> {
   if (!(Number.isInteger(k) && k >= 1)) {
     throw new Error(`wgrec recommend: k = ${k}; expected an integer ≥ 1`);
+  }
+  const hook = hookScores(model);
+  if (hook) {
+    if (!exclude) {
+      throw new Error(
+        "wgrec recommend: a model ranked by scoreUsers needs `exclude` (its training CSR) to " +
+          "know the catalogue size",
+      );
+    }
+    for (let j = 0; j < users.length; j++) {
+      const u = users[j];
+      if (!Number.isInteger(u) || u < 0 || u >= exclude.numRows) {
+        throw new Error(
+          `wgrec recommend: user id ${u} at position ${j} is out of range; expected an integer ` +
+            `0 ≤ id < ${exclude.numRows} (the model's users)`,
+        );
+      }
+    }
+    const numItems = exclude.numCols;
+    return await fullRankTopK(hook, Math.min(k, numItems), {
+      numItems,
+      users,
+      exclude,
+      chunk: model.scoreChunk?.(),
+      op: "recommend",
+    });
   }
   const e = noGrad(() => tidy(() => model.embeddings()));
   keep(e.users);

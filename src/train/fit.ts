@@ -75,7 +75,8 @@ export function tripletTensors(
 
 /**
  * A recommender trained on triples and scored by a dot product of final user and item
- * embeddings (full ranking: `users · itemsᵀ`).
+ * embeddings (full ranking: `users · itemsᵀ`), or, when it defines `scoreUsers`, by its own
+ * score rows (evaluation and `recommend` then call it a chunk of users at a time).
  */
 export abstract class Recommender extends Module {
   /** Display name. */
@@ -88,6 +89,13 @@ export abstract class Recommender extends Module {
   abstract loss(batch: TripletTensors): LossOutput;
   /** Final embeddings `[U, d]` and `[I, d]` for scoring; call under noGrad. */
   abstract embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> };
+  /**
+   * Optional hook: full-ranking scores `[n, I]` of users `[n]`, for scores that are not a dot
+   * product of {@link embeddings} (an all-to-all encoder); used instead of them when defined.
+   */
+  scoreUsers?(users: Tensor<"i32">): Tensor<"f32">;
+  /** Optional: users per {@link scoreUsers} call, bounding its memory. Default 2^24 / I. */
+  scoreChunk?(): number;
 }
 
 /** Options of {@link fit}: the loop's, with the spec's (§1.4) retrieval defaults. */

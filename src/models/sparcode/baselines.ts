@@ -8,7 +8,8 @@
  *   (./scorer.ts) on the continuous user vector `u' = Tok(e_u)` (SparCode's tokenizer with one
  *   token and no quantisation): the paper's upper bound, which must score every item.
  *
- * Both expose `scoreUsers(users) → [n, I]`, the full-ranking score rows ({@link pairwiseTask}).
+ * Both expose `scoreUsers(users) → [n, I]`, the full-ranking score rows (the `Recommender`
+ * hook that evaluation and `recommend` use).
  * @module
  */
 
@@ -30,7 +31,7 @@ import {
 } from "../../train/fit.ts";
 import type { TripletBatch } from "../../data/sampling.ts";
 import type { Task } from "../../train/loop.ts";
-import { DEFAULT_KS, evaluateScores } from "../../train/eval.ts";
+import { DEFAULT_KS } from "../../train/eval.ts";
 import { type Backbone, PairScorer } from "./scorer.ts";
 
 /** Settings shared by the baselines (same meaning as SparCode's). */
@@ -113,7 +114,7 @@ export class TwoTower extends Recommender implements PairwiseScorer {
   }
 
   /** E1(u) · E2(all items). */
-  scoreUsers(users: Tensor<"i32">): Tensor<"f32"> {
+  override scoreUsers(users: Tensor<"i32">): Tensor<"f32"> {
     const u = this.userTower.forward(this.userEmbedding.forward(users));
     return matmul(u, this.itemTower.forward(this.itemEmbedding.weight), { transB: true });
   }
@@ -177,43 +178,34 @@ export class AllToAll extends Recommender implements PairwiseScorer {
     return { loss: bpr, parts: { bpr } };
   }
 
-  /** All-to-all scores are not a dot product: evaluate with {@link pairwiseTask}. */
+  /** All-to-all scores are not a dot product: ranking uses {@link scoreUsers}. */
   embeddings(): { users: Tensor<"f32">; items: Tensor<"f32"> } {
     throw new Error(
       "wgrec AllToAll: its scores E(u, v) are not a dot product of user and item vectors; " +
-        "rank with scoreUsers() (pairwiseTask / evaluateScores)",
+        "rank with scoreUsers() (evaluateModel and recommend do)",
     );
   }
 
   /** E(Tok(e_u), every item) + b → [n, I]. */
-  scoreUsers(users: Tensor<"i32">): Tensor<"f32"> {
+  override scoreUsers(users: Tensor<"i32">): Tensor<"f32"> {
     const u = this.tokenizer.forward(this.userEmbedding.forward(users));
     return add(this.scorer.table(u, this.itemEmbedding.weight), this.bias);
+  }
+
+  /** Users per scoreUsers call: the encoder holds `pairWidth` scalars per (user, item) pair. */
+  override scoreChunk(): number {
+    return Math.max(1, Math.floor(2 ** 23 / (this.numItems * this.scorer.pairWidth)));
   }
 }
 
 /**
- * The retrieval task of `fit` (BPR triples, the same loop) with full ranking from the model's
- * `scoreUsers` rows instead of a dot product of embeddings, in chunks of `chunk` users.
+ * The retrieval task of `fit` (BPR triples, the same loop); full ranking uses the model's
+ * `scoreUsers` rows (the `Recommender` hook), in chunks of its `scoreChunk()` users.
  */
 export function pairwiseTask(
   model: PairwiseScorer,
   data: TrainData,
   ks: readonly number[] = DEFAULT_KS,
-  chunk = 128,
 ): Task<TripletBatch> {
-  const { valid, test } = data.split;
-  const numItems = data.split.train.numItems;
-  return {
-    ...retrievalTask(model, data, ks),
-    evaluate: (split) =>
-      evaluateScores(
-        (users) => model.scoreUsers(users),
-        numItems,
-        split === "valid" ? valid : test,
-        data.trainCsr,
-        ks,
-        chunk,
-      ),
-  };
+  return retrievalTask(model, data, ks);
 }

@@ -13,8 +13,12 @@
  * s_k = E(q_k, v_i) + b                    all-to-all encoder E (shared over tokens), v_i = E_item[i]
  * y(u, i) = Σ_k ReLU(s_k)                  ReLU & sum: sparse, non-negative contributions
  * ```
- * Loss on (u, p, n) triples: `L = BPR(y(u,p), y(u,n)) + λ_vq · L_pq`, L_pq the VQ-VAE codebook
- * + β·commitment loss of the quantizer (spec §6.1 "Losses", unverified in the paper).
+ * Loss on (u, p, n) triples: `L = BPR(y(u,p), y(u,n)) + λ_vq · L_pq + λ_sp · mean(y(u,p), y(u,n))`,
+ * L_pq the VQ-VAE codebook + β·commitment loss of the quantizer, the last term an L1 on the
+ * (non-negative) ReLU contributions: the spec's "sparsity-control term" (§6.1 "Losses", all
+ * unverified in the paper). With it the bias can start positive (every unit alive, so BPR has a
+ * gradient everywhere) and the entries that do not help ranking are driven to exact zeros, which
+ * the index then drops; with b = 0 and no such term one ml-100k seed of three lost every unit.
  *
  * Inference (spec §6.1 step 5): every code id c ∈ [0, N^M) has a fixed vector q_c, so
  * `T[c, i] = ReLU(E(q_c, v_i) + b)` is precomputed; the non-zero entries form the inverted
@@ -27,7 +31,7 @@ import { xavierUniform } from "../../nn/init.ts";
 import { MLP } from "../../nn/linear.ts";
 import { ProductQuantizer } from "../../nn/vq.ts";
 import { add, relu, scale } from "../../ops/core/elementwise.ts";
-import { sum } from "../../ops/core/reduce.ts";
+import { mean, sum } from "../../ops/core/reduce.ts";
 import { broadcastTo, concat, reshape, transpose } from "../../ops/core/shape.ts";
 import { bprLoss } from "../../ops/losses/ranking.ts";
 import { Rng } from "../../random.ts";
@@ -67,10 +71,12 @@ export interface SparCodeConfig {
   /** Weight λ_vq of the quantizer loss. Default 1. */
   vqWeight?: number;
   /**
-   * Initial bias b. Default 0. A positive start keeps more ReLU units alive early: with b = 0
-   * one of three ml-100k seeds collapsed (every ReLU(E + b) at 0, so BPR had no gradient).
+   * Initial bias b. Default 1: every ReLU unit starts alive. With b = 0 and no sparsity term
+   * one of three ml-100k seeds collapsed (every ReLU(E(q, v) + b) at 0, so BPR had no gradient).
    */
   biasInit?: number;
+  /** Weight λ_sp of the L1 sparsity term on the batch's ReLU contributions. Default 0.1. */
+  sparsity?: number;
   /** Index threshold: keep T[c, i] > threshold. Default 0 (every non-zero entry). */
   threshold?: number;
   /** Initialisation seed. Default 999. */
@@ -88,7 +94,8 @@ export const SPARCODE_DEFAULTS: Required<SparCodeConfig> = {
   heads: 2,
   beta: 0.25,
   vqWeight: 1,
-  biasInit: 0,
+  biasInit: 1,
+  sparsity: 0.1,
   threshold: 0,
   seed: 999,
 };
@@ -183,8 +190,17 @@ export class SparCode extends Recommender {
   /** BPR on quantised scores plus the quantizer loss (see the module header). */
   loss(b: TripletTensors): LossOutput {
     const pq = this.quantizer.forward(this.tokens(b.users)); // q_k = PQ(t_k), STE
-    const bpr = bprLoss(this.#score(pq.quantized, b.pos), this.#score(pq.quantized, b.neg));
-    return { loss: add(bpr, scale(pq.loss, this.cfg.vqWeight)), parts: { bpr, pq: pq.loss } };
+    const yp = this.#score(pq.quantized, b.pos);
+    const yn = this.#score(pq.quantized, b.neg);
+    const bpr = bprLoss(yp, yn);
+    const loss = add(bpr, scale(pq.loss, this.cfg.vqWeight));
+    if (this.cfg.sparsity === 0) return { loss, parts: { bpr, pq: pq.loss } };
+    // y ≥ 0 is the sum of the ReLU contributions, so mean(y) is their L1 per pair.
+    const l1 = scale(add(mean(yp), mean(yn)), 0.5);
+    return {
+      loss: add(loss, scale(l1, this.cfg.sparsity)),
+      parts: { bpr, pq: pq.loss, l1 },
+    };
   }
 
   /** y(u, i) of aligned users and items [B] from the nearest codes (no quantizer update). */
@@ -242,7 +258,7 @@ export class SparCode extends Recommender {
   }
 
   /** Full-ranking scores [n, I] of the quantised model (dense table; see {@link serve}). */
-  scoreUsers(users: Tensor<"i32">): Tensor<"f32"> {
+  override scoreUsers(users: Tensor<"i32">): Tensor<"f32"> {
     return this.bruteForce(this.fullTable(), users);
   }
 

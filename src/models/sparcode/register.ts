@@ -1,14 +1,14 @@
 /**
- * SparCode and its two-tower baseline in the runner (`deno task train --model sparcode |
- * twotower`). The all-to-all baseline is not registered: the runner's retrieval task ranks by a
- * dot product of `embeddings()`, which E(u, v) is not (train it with `pairwiseTask`).
+ * SparCode and its two baselines in the runner (`deno task train --model sparcode | twotower |
+ * alltoall`). All-to-all scores E(u, v) are not a dot product: the retrieval task ranks it by
+ * its `scoreUsers` rows (the `Recommender` hook), a chunk of users at a time.
  * @module
  */
 
 import { register } from "../../runner/registry.ts";
 import { int, num, nums, str } from "../../runner/settings.ts";
 import { SparCode, SPARCODE_DEFAULTS } from "./model.ts";
-import { TwoTower } from "./baselines.ts";
+import { AllToAll, TwoTower } from "./baselines.ts";
 
 const d = SPARCODE_DEFAULTS;
 
@@ -28,7 +28,8 @@ register({
     heads: int(d.heads, "attention heads of the SA encoder"),
     beta: num(d.beta, "commitment weight β"),
     vqWeight: num(d.vqWeight, "weight of the quantizer loss"),
-    biasInit: num(d.biasInit, "initial bias b (positive: fewer dead ReLU units early)"),
+    biasInit: num(d.biasInit, "initial bias b (positive: every ReLU unit starts alive)"),
+    sparsity: num(d.sparsity, "weight of the L1 sparsity term on the ReLU contributions"),
     threshold: num(d.threshold, "index keeps scores above this"),
   },
   training: { lr: 0.003, epochs: 60, batchSize: 1024, patience: 10 },
@@ -44,6 +45,7 @@ register({
       beta: c.beta,
       vqWeight: c.vqWeight,
       biasInit: c.biasInit,
+      sparsity: c.sparsity,
       threshold: c.threshold,
       seed: c.seed,
     }),
@@ -62,6 +64,30 @@ register({
   build: ({ data, config: c }) =>
     new TwoTower(data.split.train.numUsers, data.split.train.numItems, {
       embeddingSize: c.embeddingSize,
+      seed: c.seed,
+    }),
+});
+
+register({
+  name: "alltoall",
+  title: "AllToAll",
+  task: "retrieval",
+  about: "All-to-all matching E(u, v) + b on every (user, item) pair, SparCode's upper bound",
+  data: "interactions",
+  settings: {
+    embeddingSize: int(d.embeddingSize, "width d"),
+    backbone: str(d.backbone, "interaction encoder", ["dnn", "sa"]),
+    hidden: nums(d.hidden, "hidden widths of the DNN encoder"),
+    heads: int(d.heads, "attention heads of the SA encoder"),
+  },
+  training: { lr: 0.003, epochs: 60, batchSize: 1024, patience: 10 },
+  tiny: { embeddingSize: 8, hidden: [16, 8] },
+  build: ({ data, config: c }) =>
+    new AllToAll(data.split.train.numUsers, data.split.train.numItems, {
+      embeddingSize: c.embeddingSize,
+      backbone: c.backbone,
+      hidden: c.hidden,
+      heads: c.heads,
       seed: c.seed,
     }),
 });

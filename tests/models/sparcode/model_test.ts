@@ -13,6 +13,9 @@ import {
 } from "../../../src/models/sparcode/mod.ts";
 import { topk } from "../../../src/ops/search/topk.ts";
 import type { Recommender } from "../../../src/train/fit.ts";
+import { evaluateEmbeddings, evaluateModel, recommend } from "../../../src/train/eval.ts";
+import { toCsr } from "../../../src/data/types.ts";
+import { Rng } from "../../../src/random.ts";
 
 type Case = {
   loss: number;
@@ -31,6 +34,7 @@ const cfg = {
   hidden: c.hidden,
   heads: 2,
   beta: c.beta,
+  sparsity: c.sparsity,
 };
 
 function load(model: Recommender, k: Case): void {
@@ -155,4 +159,93 @@ gpuTest("sparcode: the quantised model's table equals its training-time scores",
   );
   const y = await noGrad(() => model.scorePairs(b.users, b.pos)).read();
   assertClose(y, [scores[2], scores[c.I + 5], scores[2 * c.I + 6]], { atol: 1e-5 });
+});
+
+/** Random train / truth interactions over `nu` × `ni` (every user has history and truth). */
+function randomSplit(nu: number, ni: number, seed: number) {
+  const rng = new Rng(seed);
+  const tu: number[] = [], ti: number[] = [], vu: number[] = [], vi: number[] = [];
+  for (let u = 0; u < nu; u++) {
+    for (let i = 0; i < ni; i++) {
+      const r = rng.uniform();
+      if (r < 0.2) (tu.push(u), ti.push(i));
+      else if (r < 0.3) (vu.push(u), vi.push(i));
+    }
+  }
+  const exclude = toCsr(Int32Array.from(tu), Int32Array.from(ti), nu, ni);
+  const truth = {
+    users: Int32Array.from(vu),
+    items: Int32Array.from(vi),
+    numUsers: nu,
+    numItems: ni,
+  };
+  return { exclude, truth };
+}
+
+gpuTest("evaluation: the scoreUsers hook ranks like the embeddings' dot product", async () => {
+  // Two-tower has both paths: its hook E1(u) · E2(items)ᵀ and the dense users · itemsᵀ.
+  const [nu, ni] = [23, 37];
+  const { exclude, truth } = randomSplit(nu, ni, 5);
+  const model = new TwoTower(nu, ni, { embeddingSize: 8, seed: 3 });
+  const ks = [1, 5, 10];
+  const hook = await evaluateModel(model, truth, exclude, ks);
+  const e = noGrad(() => model.embeddings());
+  const dense = await evaluateEmbeddings(e.users, e.items, truth, exclude, ks);
+  assert.ok(dense["recall@10"] > 0, "the metrics are not all zero");
+  assert.deepEqual(hook, dense);
+  // Chunks of 4 users (a prime count of users, so the last chunk is short) change nothing.
+  const chunked = await evaluateModel(
+    Object.assign(model, { scoreChunk: () => 4 }),
+    truth,
+    exclude,
+    ks,
+  );
+  assert.deepEqual(chunked, dense);
+  // recommend through the hook = the dense top-k with training items left out.
+  const users = [0, 7, 22];
+  const viaHook = await recommend(model, users, 6, exclude);
+  const scores = await noGrad(() => model.scoreUsers(tensor(Int32Array.from(users), [3], "i32")))
+    .read();
+  users.forEach((u, r) => {
+    const known = new Set(exclude.indices.subarray(exclude.indptr[u], exclude.indptr[u + 1]));
+    const ref = Array.from({ length: ni }, (_, i) => i).filter((i) => !known.has(i))
+      .sort((a, b) => scores[r * ni + b] - scores[r * ni + a] || a - b).slice(0, 6);
+    assert.deepEqual(Array.from(viaHook[r]), ref, `user ${u}`);
+  });
+  await assert.rejects(() => recommend(model, [nu], 3, exclude), /user id 23 at position 0/);
+  model.dispose();
+});
+
+gpuTest("all-to-all: evaluated and recommended through its scoreUsers hook", async () => {
+  const [nu, ni] = [11, 13];
+  const { exclude, truth } = randomSplit(nu, ni, 9);
+  const model = new AllToAll(nu, ni, { embeddingSize: 8, hidden: [8, 4], seed: 2 });
+  assert.ok(model.scoreChunk() >= 1);
+  assert.throws(() => model.embeddings(), /not a dot product/);
+  const m = await evaluateModel(model, truth, exclude, [5]);
+  // Brute force on the host from the same score rows.
+  const all = Int32Array.from({ length: nu }, (_, u) => u);
+  const scores = await noGrad(() => model.scoreUsers(tensor(all, [nu], "i32"))).read();
+  let hits = 0, relevant = 0, users = 0;
+  const recall: number[] = [];
+  for (let u = 0; u < nu; u++) {
+    const want = new Set(
+      Array.from(truth.users.keys()).filter((j) => truth.users[j] === u)
+        .map((j) => truth.items[j]),
+    );
+    if (!want.size || exclude.indptr[u + 1] === exclude.indptr[u]) continue;
+    const known = new Set(exclude.indices.subarray(exclude.indptr[u], exclude.indptr[u + 1]));
+    const top = Array.from({ length: ni }, (_, i) => i).filter((i) => !known.has(i))
+      .sort((a, b) => scores[u * ni + b] - scores[u * ni + a] || a - b).slice(0, 5);
+    const h = top.filter((i) => want.has(i)).length;
+    hits += h;
+    relevant += want.size;
+    users++;
+    recall.push(h / want.size);
+  }
+  assert.ok(users > 0 && relevant > 0 && hits >= 0);
+  assertClose([m["recall@5"]], [recall.reduce((x, y) => x + y, 0) / users], { atol: 1e-9 });
+  const rec = await recommend(model, [3], 4, exclude);
+  assert.equal(rec[0].length, 4);
+  model.dispose();
 });
