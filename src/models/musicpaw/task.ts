@@ -13,7 +13,7 @@ import { type Tensor, tensor, tidy } from "../../tensor.ts";
 import type { LossOutput } from "../../train/loop.ts";
 import type { PretrainModel } from "../../train/pretrain.ts";
 import type { MusicSet } from "./clips.ts";
-import type { MusicPawConfig } from "./config.ts";
+import { type MusicPawConfig, resolveMusicPaw } from "./config.ts";
 import {
   type Augment,
   type Crops,
@@ -36,6 +36,25 @@ export interface MusicPawTaskOptions extends MusicPawConfig {
   embedBatch?: number;
 }
 
+/** Refuses clips too short for the hierarchy (before any GPU buffer exists); mel width. */
+function checkSet(set: MusicSet, opts: MusicPawTaskOptions): number {
+  const levels = resolveMusicPaw({ ...opts, nMels: set.mel.nMels }).levels;
+  const finest = usableFrames(set.mel.frames, levels) / 2 ** (levels - 1);
+  if (finest < MIN_CROP_FRAMES) {
+    throw new Error(
+      `wgrec musicpaw: ${set.name}: clips of ${set.mel.frames} frames are too short for ` +
+        `${levels} levels (level ${levels - 1} parts would have ${finest} frames, expected ` +
+        `at least ${MIN_CROP_FRAMES}); use longer clips or fewer levels`,
+    );
+  }
+  if (set.split.train.length < 2) {
+    throw new Error(
+      `wgrec musicpaw: ${set.name} has ${set.split.train.length} training clips, expected ≥ 2`,
+    );
+  }
+  return set.mel.nMels;
+}
+
 const up = (c: Crops): Tensor<"f32"> => tensor(c.data, c.shape);
 
 /** Music-PAW (or its baseline) with its clips: a `PretrainModel`. */
@@ -53,19 +72,7 @@ export class MusicPawTask extends MusicPaw implements PretrainModel {
 
   /** The model over `set` (its mel width must equal `nMels`). */
   constructor(set: MusicSet, opts: MusicPawTaskOptions = {}) {
-    super({ ...opts, nMels: set.mel.nMels });
-    const levels = this.cfg.levels;
-    const finest = usableFrames(set.mel.frames, levels) / 2 ** (levels - 1);
-    if (finest < MIN_CROP_FRAMES) {
-      throw new Error(
-        `wgrec musicpaw: ${set.name}: clips of ${set.mel.frames} frames are too short for ` +
-          `${levels} levels (level ${levels - 1} parts would have ${finest} frames, expected ` +
-          `at least ${MIN_CROP_FRAMES}); use longer clips or fewer levels`,
-      );
-    }
-    if (set.split.train.length < 2) {
-      throw new Error(`wgrec musicpaw: ${set.name} has ${set.split.train.length} training clips`);
-    }
+    super({ ...opts, nMels: checkSet(set, opts) });
     this.#set = set;
     this.#aug = opts.augment ?? DEFAULT_AUGMENT;
     this.#viewFrac = opts.viewFrac ?? 0.75;
