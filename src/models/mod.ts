@@ -16,6 +16,7 @@ export * from "./popularity/mod.ts";
 export * from "./rat/mod.ts";
 export * from "./ctrbase/mod.ts";
 export * from "./rar/mod.ts";
+export * from "./gist/mod.ts";
 export * from "./dcid/mod.ts";
 export * from "./oleo/mod.ts";
 export * from "./sparcode/mod.ts";

@@ -17,6 +17,7 @@ import "../models/uist/register.ts";
 import "../models/rat/register.ts";
 import "../models/ctrbase/register.ts";
 import "../models/rar/register.ts";
+import "../models/gist/register.ts";
 import "../models/oleo/register.ts";
 import "../models/musicpaw/register.ts";
 
