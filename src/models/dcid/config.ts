@@ -59,6 +59,10 @@ export interface DcidConfig {
   cpcSelfWeight: number;
   /** Gradient clipping per sub-model, L2 norm (0.5; 0 = off). */
   clip: number;
+  /** H-DCID: first epoch (from 0) whose loss adds level 2 (3: `epoch<=2` is level 1 alone). */
+  level2From: number;
+  /** H-DCID: weight of the level-2 loss (0.3). */
+  level2Weight: number;
 }
 
 /** The official sizes. */
@@ -89,6 +93,8 @@ export const DCID_DEFAULTS: DcidConfig = {
   activeWithin: 100,
   cpcSelfWeight: 0.1,
   clip: 0.5,
+  level2From: 3,
+  level2Weight: 0.3,
 };
 
 /** Every structure of DCID at widths a CPU adapter trains in seconds (tests, small runs). */

@@ -1,19 +1,21 @@
 /**
  * The cross-modal generalisation experiment on the seeded generator (the spec's features are
- * not here): per seed, pretrain DCID on every clip (labels unused), then train the head on one
- * modality of the first clips and test on the other modality of the held-out clips, for
- * DCID's quantized codes, the same encoder's continuous features (no codebook), DCID + TOC and
- * an untrained encoder. Prints a markdown table (mean ± std over seeds) and pretraining speed.
+ * not here): per seed, pretrain DCID (and H-DCID) on every clip (labels unused), then train the
+ * head on one modality of the first clips and test on the other modality of the held-out
+ * clips, for DCID's quantized codes, the same encoder's continuous features (no codebook),
+ * DCID + TOC, H-DCID's two-level codes (+ TOC per level) and an untrained encoder. Prints a
+ * markdown table (mean ± std over seeds) and pretraining speed.
  *
  * `deno run -A src/models/dcid/experiment.ts [--seeds 1,2,3] [--epochs 8] [--clips 240]
- *   [--mi-iters 5] [--lr 4e-4]`
+ *   [--mi-iters 5] [--lr 4e-4] [--models dcid,hdcid]`
  * @module
  */
 
 import { init } from "../../tensor.ts";
 import { smallDcid } from "./config.ts";
 import { generateAvt } from "./data.ts";
-import { Dcid } from "./model.ts";
+import { type CmgModel, Dcid } from "./model.ts";
+import { Hdcid } from "./hdcid.ts";
 import {
   type FeatureOptions,
   features,
@@ -36,9 +38,10 @@ export async function runSeed(
     classes: number;
     miIters: number;
     lr: number;
+    models?: string[];
     log?: (s: string) => void;
   },
-): Promise<{ result: SeedResult; stepsPerSec: number }> {
+): Promise<{ result: SeedResult; stepsPerSec: Record<string, number> }> {
   const cfg = smallDcid({ numCodes: 64, miIters: o.miIters });
   const data = generateAvt({
     clips: o.clips,
@@ -54,7 +57,7 @@ export async function runSeed(
   const test = Int32Array.from({ length: o.clips - nTrain }, (_, i) => nTrain + i);
   const lab = (rows: Int32Array) => rows.map((r) => data.labels[r]);
   const head = { epochs: 40, batch: 40, lr: 1e-3, seed };
-  const evaluate = async (model: Dcid, f: FeatureOptions) => {
+  const evaluate = async (model: CmgModel, f: FeatureOptions) => {
     const out: Record<string, number> = {};
     for (const [a, b] of [["video", "audio"], ["audio", "video"]] as [Modality, Modality][]) {
       const xa = features(model, data, train, a, f);
@@ -82,30 +85,41 @@ export async function runSeed(
     return out;
   };
   const result: SeedResult = {};
+  const models = o.models ?? ["dcid", "hdcid"];
   const fresh = new Dcid(cfg, seed);
   fresh.eval();
   result["untrained encoder"] = await evaluate(fresh, { quantized: true });
   fresh.dispose();
-  const model = new Dcid(cfg, seed);
-  const t0 = performance.now();
-  await pretrain(model, data, {
-    epochs: o.epochs,
-    batch: 40,
-    lr: o.lr,
-    seed,
-    onEpoch: (e, l) => o.log?.(`seed ${seed} epoch ${e}: loss ${l.loss.toFixed(3)}`),
-  });
-  const secs = (performance.now() - t0) / 1000;
-  const steps = o.epochs * Math.ceil(o.clips / 40);
-  result["DCID codes"] = await evaluate(model, { quantized: true });
-  result["DCID continuous z (no codebook)"] = await evaluate(model, { quantized: false });
   const K = Math.round(cfg.hidden * 7 / 8);
-  result[`DCID + TOC (${K}, 1, 1)`] = await evaluate(model, {
-    quantized: true,
-    channels: await tocChannels(model, K, 1, 1),
-  });
-  model.dispose();
-  return { result, stepsPerSec: steps / secs };
+  const stepsPerSec: Record<string, number> = {};
+  for (const name of models) {
+    const model: CmgModel = name === "hdcid" ? new Hdcid(cfg, seed) : new Dcid(cfg, seed);
+    const title = name === "hdcid" ? "H-DCID" : "DCID";
+    const t0 = performance.now();
+    await pretrain(model, data, {
+      epochs: o.epochs,
+      batch: 40,
+      lr: o.lr,
+      seed,
+      onEpoch: (e, l) => o.log?.(`seed ${seed} ${title} epoch ${e}: loss ${l.loss.toFixed(3)}`),
+    });
+    const secs = (performance.now() - t0) / 1000;
+    stepsPerSec[title] = o.epochs * Math.ceil(o.clips / 40) / secs;
+    const codes = name === "hdcid" ? "H-DCID codes [ẑ¹, ẑ²]" : "DCID codes";
+    result[codes] = await evaluate(model, { quantized: true });
+    if (name === "dcid") {
+      result["DCID continuous z (no codebook)"] = await evaluate(model, { quantized: false });
+    }
+    const toc = name === "hdcid"
+      ? `H-DCID + TOC (${K}, 1, 1) per level`
+      : `DCID + TOC (${K}, 1, 1)`;
+    result[toc] = await evaluate(model, {
+      quantized: true,
+      channels: await tocChannels(model, K, 1, 1),
+    });
+    model.dispose();
+  }
+  return { result, stepsPerSec };
 }
 
 if (import.meta.main) {
@@ -118,12 +132,14 @@ if (import.meta.main) {
   const clips = Number(arg("clips", "240"));
   const miIters = Number(arg("mi-iters", "5"));
   const lr = Number(arg("lr", "4e-4"));
+  const models = arg("models", "dcid,hdcid").split(",");
   await init();
-  const runs: { result: SeedResult; stepsPerSec: number }[] = [];
+  const runs: { result: SeedResult; stepsPerSec: Record<string, number> }[] = [];
   for (const s of seeds) {
-    runs.push(
-      await runSeed(s, { epochs, clips, classes: 6, miIters, lr, log: (m) => console.error(m) }),
-    );
+    const log = (m: string) => console.error(m);
+    const r = await runSeed(s, { epochs, clips, classes: 6, miIters, lr, models, log });
+    runs.push(r);
+    console.error(`seed ${s}: ${JSON.stringify(r)}`);
   }
   const settings = Object.keys(runs[0].result);
   const cols = Object.keys(runs[0].result[settings[0]]);
@@ -137,10 +153,12 @@ if (import.meta.main) {
   for (const s of settings) {
     console.log(`| ${s} | ${cols.map((c) => ms(runs.map((r) => r.result[s][c]))).join(" | ")} |`);
   }
-  const sps = runs.map((r) => r.stepsPerSec);
-  console.log(
-    `\npretraining: ${(sps.reduce((a, b) => a + b) / sps.length).toFixed(3)} steps/s ` +
-      `(batch 40, ${miIters + 1} encoder passes a step), seeds ${seeds.join(",")}, ` +
-      `${epochs} epochs, ${clips} clips, lr ${lr}`,
-  );
+  for (const m of Object.keys(runs[0].stepsPerSec)) {
+    const sps = runs.map((r) => r.stepsPerSec[m]);
+    console.log(
+      `\n${m} pretraining: ${(sps.reduce((a, b) => a + b) / sps.length).toFixed(3)} steps/s ` +
+        `(batch 40, ${miIters + 1} encoder passes a step), seeds ${seeds.join(",")}, ` +
+        `${epochs} epochs, ${clips} clips, lr ${lr}`,
+    );
+  }
 }

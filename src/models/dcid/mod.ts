@@ -6,8 +6,12 @@
 
 export { DCID_DEFAULTS, smallDcid } from "./config.ts";
 export type { DcidConfig } from "./config.ts";
-export { clipGradNorm, Dcid, DcidDecoder, DcidEncoder, drawStep } from "./model.ts";
-export type { AvtBatch, DcidLosses, EncoderOutput, StepDraws } from "./model.ts";
+export { clipGradNorm, Dcid, DcidDecoder, DcidEncoder, dcidQuantizer, drawStep } from "./model.ts";
+export type { AvtBatch, CmgModel, DcidLosses, EncoderOutput, StepDraws } from "./model.ts";
+export { Hdcid, HdcidDecoder, HdcidEncoder } from "./hdcid.ts";
+export type { HdcidDraws, Level2Output } from "./hdcid.ts";
+export { CmgPretrain, dcidAtScale, SCALES } from "./task.ts";
+export type { ProbeOptions } from "./task.ts";
 export { Club, cmcm, cmcmPair, CrossCpc, Mlp4, softCodes } from "./losses.ts";
 export {
   LinearDecoder,

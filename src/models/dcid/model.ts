@@ -77,6 +77,26 @@ export interface EncoderOutput {
 }
 
 /**
+ * The code's EMA codebook of three modalities: M codes of width D, 0.5/0.25/0.25 mixing,
+ * commitment 2β (own) + β/2 (each other modality), reset after `resetAfter` idle forwards.
+ */
+export function dcidQuantizer(c: DcidConfig, seed: number): MultiModalQuantizer {
+  return new MultiModalQuantizer({
+    numCodes: c.numCodes,
+    dim: c.hidden,
+    beta: c.beta,
+    decay: c.decay,
+    eps: c.eps,
+    selfWeight: 0.5,
+    ownCommit: 2,
+    crossCommit: 1,
+    deadAfter: c.resetAfter,
+    initBound: c.initBound,
+    seed,
+  });
+}
+
+/**
  * `AVT_VQVAE_Encoder`: semantic and specific branches of the three modalities and the shared
  * quantizer `Cross_quantizer` (EMA codebook, buffers, not parameters).
  */
@@ -110,22 +130,7 @@ export class DcidEncoder extends Module {
       "Text_encoder",
       new SpecificEncoder("text_linear", textIn, c.specificDim, seed + 21),
     );
-    this.quantizer = this.child(
-      "Cross_quantizer",
-      new MultiModalQuantizer({
-        numCodes: c.numCodes,
-        dim: c.hidden,
-        beta: c.beta,
-        decay: c.decay,
-        eps: c.eps,
-        selfWeight: 0.5,
-        ownCommit: 2,
-        crossCommit: 1,
-        deadAfter: c.resetAfter,
-        initBound: c.initBound,
-        seed: seed + 22,
-      }),
-    );
+    this.quantizer = this.child("Cross_quantizer", dcidQuantizer(c, seed + 22));
     this.videoSemantic = this.child(
       "video_semantic_encoder",
       new VideoSemanticEncoder(c.videoDim, seed + 30),
@@ -148,25 +153,37 @@ export class DcidEncoder extends Module {
     ];
   }
 
+  /** Semantic features z_m of one modality (0 a, 1 v, 2 t; text = BiLSTM features). */
+  semanticOf(m: number, x: Tensor<"f32">): Tensor<"f32"> {
+    return this.temporal[m].forward(m === 1 ? this.videoSemantic.forward(x) : x);
+  }
+
   /** Quantized features of one modality without touching the codebook (downstream use). */
-  quantize(z: Tensor<"f32">): Tensor<"f32"> {
+  quantize(z: Tensor<"f32">, quantizer = this.quantizer): Tensor<"f32"> {
     const [B, T, D] = z.shape;
-    const q = noGrad(() =>
-      this.quantizer.vq.lookup(this.quantizer.vq.assign(reshape(z, [B * T, D])))
-    );
+    const vq = quantizer.vq;
+    const q = noGrad(() => vq.lookup(vq.assign(reshape(z, [B * T, D]))));
     return reshape(q, [B, T, D]);
   }
 
-  /** The full forward (training mode: one EMA update and a dead-code tick). */
-  forward(audio: Tensor<"f32">, video: Tensor<"f32">, textFeat: Tensor<"f32">): EncoderOutput {
+  /**
+   * The full forward (training mode: one EMA update and a dead-code tick). `withCmcm` false
+   * skips CMCM (H-DCID's code sets it to 0) and reports a zero.
+   */
+  forward(
+    audio: Tensor<"f32">,
+    video: Tensor<"f32">,
+    textFeat: Tensor<"f32">,
+    withCmcm = true,
+  ): EncoderOutput {
     const { result, club } = this.videoEncoder.forward(video);
     const semantic = this.semantic(audio, video, textFeat);
     const aEnc = this.audioEncoder.forward(audio);
     const tEnc = this.textEncoder.forward(textFeat);
     const [B, T, D] = semantic[0].shape;
     // CMCM reads the codebook before this forward's EMA update, as the code does.
-    const soft = semantic.map((z) => softCodes(z, this.quantizer.codebook));
-    const loss = cmcm(soft[0], soft[1], soft[2]);
+    const soft = withCmcm ? semantic.map((z) => softCodes(z, this.quantizer.codebook)) : [];
+    const loss = withCmcm ? cmcm(soft[0], soft[1], soft[2]) : tensor([0], []);
     const q = this.quantizer.forward(semantic.map((z) => reshape(z, [B * T, D])));
     return {
       semantic,
@@ -230,6 +247,29 @@ export interface StepDraws {
 /** Named losses of a step (scalars). */
 export type DcidLosses = Record<string, Tensor<"f32">>;
 
+/**
+ * What the pretraining loops (protocol.ts, the runner) and the cross-modal protocol need of a
+ * model of this family (DCID, H-DCID).
+ */
+export interface CmgModel extends Module {
+  /** Sizes and hyper-parameters. */
+  readonly cfg: DcidConfig;
+  /**
+   * One training batch as the code runs it: the CLUB inner loop (its own optimizers), then
+   * the main pass; returns the total (`loss`) and every term, with the graph recorded.
+   * `epoch` (from 0) drives H-DCID's schedule.
+   */
+  stepLoss(x: AvtBatch, rng: Rng, epoch: number): DcidLosses;
+  /** After the main backward: per-sub-model clipping, CLUB nets' gradients dropped. */
+  afterBackward(): void;
+  /** Frozen features of modality m (0 a, 1 v, 2 t) per level, quantized or continuous. */
+  levels(x: AvtBatch, m: number, quantized: boolean): Tensor<"f32">[];
+  /** The EMA quantizers, one per level. */
+  quantizers(): MultiModalQuantizer[];
+  /** The main optimizer's sub-models under their official names. */
+  mainModules(): [string, Module][];
+}
+
 /** Draws a step's randomness from `rng`. */
 export function drawStep(rng: Rng, batch: number, seqLen: number): StepDraws {
   const perm = (): number[] =>
@@ -264,7 +304,7 @@ export function clipGradNorm(params: Tensor<"f32">[], c: number): void {
  * parameters) and the three CLUB nets with their own Adam (`mi`, not children: the main step
  * never moves them).
  */
-export class Dcid extends Module {
+export class Dcid extends Module implements CmgModel {
   /** The text BiLSTM `Text_ar_lstm` (trained jointly). */
   readonly textLstm: LSTM;
   /** `Encoder`. */
@@ -357,6 +397,40 @@ export class Dcid extends Module {
   clipAndDropMi(): void {
     for (const g of this.groups()) clipGradNorm(g, this.cfg.clip);
     for (const n of this.mi) n.zeroGrad();
+  }
+
+  /** {@link CmgModel.stepLoss}: text features, CLUB inner loop, main pass. */
+  stepLoss(x: AvtBatch, rng: Rng, _epoch: number): DcidLosses {
+    const tf = this.textFeatures(x.text);
+    this.trainMi(x, tf).forEach((t) => t.dispose());
+    return this.mainLoss(x, tf, drawStep(rng, x.audio.shape[0], x.audio.shape[1]));
+  }
+
+  /** {@link CmgModel.afterBackward}. */
+  afterBackward(): void {
+    this.clipAndDropMi();
+  }
+
+  /** {@link CmgModel.levels}: the one level's ẑ_m (or z_m). */
+  levels(x: AvtBatch, m: number, quantized: boolean): Tensor<"f32">[] {
+    const input = [x.audio, x.video, x.text][m];
+    const z = this.encoder.semanticOf(m, m === 2 ? this.textFeatures(input) : input);
+    return [quantized ? this.encoder.quantize(z) : z];
+  }
+
+  /** {@link CmgModel.quantizers}. */
+  quantizers(): MultiModalQuantizer[] {
+    return [this.encoder.quantizer];
+  }
+
+  /** {@link CmgModel.mainModules}. */
+  mainModules(): [string, Module][] {
+    return [
+      ["Text_ar_lstm", this.textLstm],
+      ["Encoder", this.encoder],
+      ["CPC", this.cpc],
+      ["Decoder", this.decoder],
+    ];
   }
 
   /** Frees parameters, buffers and the CLUB nets. */

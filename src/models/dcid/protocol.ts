@@ -14,13 +14,14 @@ import { max } from "../../ops/core/minmax.ts";
 import { mean, sum } from "../../ops/core/reduce.ts";
 import { logSoftmax } from "../../ops/core/softmax.ts";
 import { matmul } from "../../ops/matmul/matmul.ts";
+import { concat } from "../../ops/core/shape.ts";
 import { keep, readAll, type Tensor, tensor, tidy } from "../../tensor.ts";
 import { Linear } from "../../nn/linear.ts";
 import { Module } from "../../nn/module.ts";
 import { Adam } from "../../nn/optim.ts";
 import { Rng } from "../../random.ts";
 import type { AvtData } from "./data.ts";
-import { type AvtBatch, type Dcid, drawStep } from "./model.ts";
+import type { AvtBatch, CmgModel } from "./model.ts";
 import { tocScores, tocSelect } from "./toc.ts";
 
 /** A modality, in the model's a, v, t order. */
@@ -59,8 +60,8 @@ export interface PretrainOptions {
   onEpoch?: (epoch: number, losses: Record<string, number>) => void;
 }
 
-/** Pretrains `model` on every clip of `d` (labels unused), as the code's `train_epoch`. */
-export async function pretrain(model: Dcid, d: AvtData, o: PretrainOptions): Promise<void> {
+/** Pretrains `model` (DCID or H-DCID) on every clip of `d` (labels unused), as `train_epoch`. */
+export async function pretrain(model: CmgModel, d: AvtData, o: PretrainOptions): Promise<void> {
   const opt = new Adam(model.parameters(), { lr: o.lr });
   const rng = new Rng(o.seed);
   const n = d.labels.length;
@@ -72,12 +73,9 @@ export async function pretrain(model: Dcid, d: AvtData, o: PretrainOptions): Pro
       const rows = order.subarray(lo, Math.min(n, lo + o.batch));
       if (rows.length < 2) break;
       tidy(() => {
-        const x = batchOf(d, rows);
-        const tf = model.textFeatures(x.text);
-        model.trainMi(x, tf).forEach((t) => t.dispose());
-        const parts = model.mainLoss(x, tf, drawStep(rng, rows.length, d.opts.seqLen));
+        const parts = model.stepLoss(batchOf(d, rows), rng, e);
         backward(parts.loss);
-        model.clipAndDropMi();
+        model.afterBackward();
         opt.step();
         model.zeroGrad();
         for (const [k, v] of Object.entries(parts)) {
@@ -103,13 +101,16 @@ export async function pretrain(model: Dcid, d: AvtData, o: PretrainOptions): Pro
 export interface FeatureOptions {
   /** Quantized ẑ (true, DCID) or the continuous semantic z (false: no codebook). */
   quantized: boolean;
-  /** TOC channels to keep (from {@link tocChannels}); all when absent. */
-  channels?: Int32Array;
+  /** TOC channels to keep per level (from {@link tocChannels}); all when absent. */
+  channels?: Int32Array[];
 }
 
-/** Frozen features [n, T, D'] of one modality for clips `rows` (kept: the caller disposes). */
+/**
+ * Frozen features [n, T, D'] of one modality for clips `rows` (kept: the caller disposes):
+ * each level's ẑ (or z), TOC-sliced per level when `channels` is given, concatenated.
+ */
 export function features(
-  model: Dcid,
+  model: CmgModel,
   d: AvtData,
   rows: ArrayLike<number>,
   m: Modality,
@@ -117,30 +118,34 @@ export function features(
 ): Tensor<"f32"> {
   return noGrad(() =>
     tidy(() => {
-      const x = batchOf(d, rows);
-      const z = model.encoder.semantic(x.audio, x.video, model.textFeatures(x.text))[INDEX[m]];
-      let f = o.quantized ? model.encoder.quantize(z) : z;
-      if (o.channels) {
+      const fs = model.levels(batchOf(d, rows), INDEX[m], o.quantized).map((f, l) => {
+        const ch = o.channels?.[l];
+        if (!ch) return f;
         // Channel selection as a product with a one-hot [D, K] matrix (slice of ẑ[:, :, idx]).
         const D = f.shape[2];
-        const k = o.channels.length;
+        const k = ch.length;
         const sel = new Float32Array(D * k);
-        o.channels.forEach((c, j) => (sel[c * k + j] = 1));
-        f = matmul(f, tensor(sel, [D, k]));
-      }
-      return keep(f);
+        ch.forEach((c, j) => (sel[c * k + j] = 1));
+        return matmul(f, tensor(sel, [D, k]));
+      });
+      return keep(fs.length === 1 ? fs[0] : concat(fs, 2));
     })
   );
 }
 
-/** TOC channels of the model's codebook: (K, a, b) as in `cal_criterion`. */
-export async function tocChannels(model: Dcid, k: number, a = 1, b = 0): Promise<Int32Array> {
-  const sel = tidy(() =>
-    keep(tocSelect(tocScores(model.encoder.quantizer.codebook).score, k, a, b))
+/** TOC channels of each level's codebook: (K, a, b) as in `cal_criterion`. */
+export async function tocChannels(
+  model: CmgModel,
+  k: number,
+  a = 1,
+  b = 0,
+): Promise<Int32Array[]> {
+  const sels = tidy(() =>
+    model.quantizers().map((q) => keep(tocSelect(tocScores(q.codebook).score, k, a, b)))
   );
-  const v = await sel.read();
-  sel.dispose();
-  return v as Int32Array;
+  const v = await readAll(sels);
+  sels.forEach((t) => t.dispose());
+  return v as Int32Array[];
 }
 
 /** The code's `Semantic_Decoder`: `linear` (d → d), max over T, `event_classifier` (d → C). */
