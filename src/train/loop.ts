@@ -62,6 +62,8 @@ export interface Task<B> {
   loss(batch: B): LossOutput;
   /** Metrics of the current weights on a split. */
   evaluate(split: "valid" | "test"): Promise<Record<string, number>>;
+  /** Optional: runs after each batch's backward, before clipping and the step. */
+  afterBackward?(): void;
 }
 
 /** Learning-rate schedules; the factor multiplies the base `lr`. */
@@ -343,6 +345,7 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
           const { loss, parts } = task.loss(b);
           if (p) p.phase = "backward";
           backward(loss);
+          task.afterBackward?.();
           if (p) p.phase = "optimizer";
           if (opts.clipNorm) clipGradients(params, opts.clipNorm);
           opt.step();
