@@ -22,7 +22,10 @@ import { batchOf, features, type Modality, tocChannels, transfer } from "./proto
 export const SCALES = ["full", "small", "tiny"] as const;
 
 /** The config of a scale: the official sizes, {@link smallDcid}, or a smoke-test size. */
-export function dcidAtScale(scale: (typeof SCALES)[number], over: Partial<DcidConfig> = {}) {
+export function dcidAtScale(
+  scale: (typeof SCALES)[number],
+  over: Partial<DcidConfig> = {},
+): DcidConfig {
   if (scale === "full") return { ...DCID_DEFAULTS, ...over };
   if (scale === "small") return smallDcid({ numCodes: 64, ...over });
   return smallDcid({
