@@ -6,7 +6,8 @@
  * the target model is not retrained, and its test AUC is reported after the refresh.
  *
  * ```sh
- * deno run -A src/models/gist/experiment.ts --data planted,none,ml100k --seeds 3 --epochs 4
+ * deno run -A src/models/gist/experiment.ts --data planted,none,ml100k --seeds 3 --epochs 6 \
+ *   [--source-epochs 2] [--source-batch 512] [--lr 0.01] [--out FILE]
  * ```
  * Prints a Markdown table (mean ± sample std over the seeds) and writes it to `--out` when
  * given.
@@ -30,6 +31,10 @@ export interface ExperimentOptions {
   epochs: number;
   /** CBJT epochs. */
   sourceEpochs: number;
+  /** CBJT pairs per step. */
+  sourceBatch: number;
+  /** Target learning rate (Adam). */
+  lr: number;
   /** Folder of ml-100k. */
   ml100k: string;
   /** Prints progress. */
@@ -48,9 +53,9 @@ function load(name: string, dir: string): Promise<CrossDomainData> | CrossDomain
 export async function runOne(
   cd: CrossDomainData,
   seed: number,
-  o: Pick<ExperimentOptions, "epochs" | "sourceEpochs" | "log">,
+  o: Pick<ExperimentOptions, "epochs" | "sourceEpochs" | "sourceBatch" | "lr" | "log">,
 ): Promise<Record<string, number>> {
-  const loop = { epochs: o.epochs, batchSize: 256, lr: 2e-3, patience: 2, seed, logEvery: 64 };
+  const loop = { epochs: o.epochs, batchSize: 256, lr: o.lr, patience: 2, seed, logEvery: 64 };
   const out: Record<string, number> = {};
   const alone = new Gist(cd.users, cd.sourceItems, cd.targetItems, 32, { useSource: false, seed });
   out.alone = (await trainLoop(ctrTask(alone, cd.target), loop)).test.auc;
@@ -59,7 +64,7 @@ export async function runOne(
   const src = new SourceModel(cd.sourceItems, cd.targetItems, cd.words, cd.text, {
     seed: seed + 101,
   });
-  await trainSource(src, cd, { epochs: o.sourceEpochs, seed });
+  await trainSource(src, cd, { epochs: o.sourceEpochs, batchSize: o.sourceBatch, seed });
   const table = await src.exportTable();
   out.sourceSeconds = (performance.now() - t) / 1000;
   const gist = new Gist(cd.users, cd.sourceItems, cd.targetItems, table.dim, { seed });
@@ -71,7 +76,7 @@ export async function runOne(
   // Incremental update: one pass over the new engagements, re-export, re-search; the target
   // model keeps its weights.
   t = performance.now();
-  const up = await updateSource(src, cd, cd.newSource, { seed });
+  const up = await updateSource(src, cd, cd.newSource, { batchSize: o.sourceBatch, seed });
   gist.setSource(up.table, up.sourceSeq);
   await gist.prepare([cd.target.test]);
   out.updateSeconds = (performance.now() - t) / 1000;
@@ -122,7 +127,9 @@ if (import.meta.main) {
     data: arg("data", "planted,none,ml100k").split(","),
     seeds: +arg("seeds", "3"),
     epochs: +arg("epochs", "4"),
-    sourceEpochs: +arg("source-epochs", "4"),
+    sourceEpochs: +arg("source-epochs", "2"),
+    sourceBatch: +arg("source-batch", "512"),
+    lr: +arg("lr", "0.01"),
     ml100k: arg("ml100k", "../shared/data/ml-100k"),
     log: (s) => console.log(s),
   });

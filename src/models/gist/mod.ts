@@ -21,4 +21,9 @@ export type { SourceBatch, SourceConfig, SourceTrainOptions } from "./source.ts"
 export { lifelongSearch, lifelongSearchCpu } from "./search.ts";
 export type { SearchOptions } from "./search.ts";
 export { ml100kCrossDomain, ml100kCrossDomainFromText, syntheticTwoDomain } from "./data.ts";
-export type { CrossDomainData, Csr, Ml100kDomainOptions, TwoDomainOptions } from "./data.ts";
+export type {
+  CrossDomainData,
+  Csr as GistCsr,
+  Ml100kDomainOptions,
+  TwoDomainOptions,
+} from "./data.ts";
