@@ -3,7 +3,8 @@
  *
  * - CTR: a CSV file in the Criteo (`label, I1…I13, C1…C26`), Avazu (`id, click, …`) or
  *   MovieLens-with-attributes (`user_id, movie_id, rating, …, genres`) layout, split 8:1:1 by
- *   a fixed seeded shuffle, encoded by a `CtrEncoder` fitted on the training rows; or
+ *   a fixed seeded shuffle, encoded by a `CtrEncoder` fitted on the training rows; a libFM
+ *   folder (`train.libfm`, `test.libfm`, optional `valid.libfm`: src/data/libfm.ts); or
  *   `embedded` / `synthetic:…`: (user, item, history) rows of the synthetic retrieval data, each
  *   interaction a click and one uniformly drawn unseen item a non-click.
  * - Impressions: a MIND folder (`train/` and `dev/` with `behaviors.tsv` and `news.tsv`; the
@@ -17,6 +18,7 @@
 import { CtrEncoder, type CtrSchema } from "../data/ctr.ts";
 import { loadCsv, loadMind } from "../data/files.ts";
 import { loadMovieLensCtr } from "../data/ctr_files.ts";
+import { isLibfmDir, loadLibfm } from "../data/libfm.ts";
 import { csrHas, type Interactions, userItemCsr } from "../data/types.ts";
 import { Rng } from "../random.ts";
 import type { CtrSplits } from "../train/ctr.ts";
@@ -63,11 +65,13 @@ export async function loadCtrData(spec = "embedded", name?: string): Promise<Ctr
     throw new Error(`data '${spec}' does not exist; the CTR task expects a CSV file or 'embedded'`);
   }
   if (!isFile) {
+    if (await isLibfmDir(spec)) return await loadLibfm(spec);
     const ml = await loadMovieLensCtr(spec, name); // RecBole .inter/.item/.user (ml-100k)
     if (ml) return ml;
     throw new Error(
-      `data '${spec}' is a folder without <name>.inter/.item/.user; the CTR task expects a ` +
-        `CSV file (Criteo, Avazu or MovieLens layout), a MovieLens RecBole folder or 'embedded'`,
+      `data '${spec}' is a folder without <name>.inter/.item/.user or train.libfm; the CTR task ` +
+        `expects a CSV file (Criteo, Avazu or MovieLens layout), a MovieLens RecBole folder, a ` +
+        `libFM folder or 'embedded'`,
     );
   }
   const table = await loadCsv(spec);

@@ -331,3 +331,47 @@ Deno.test("registry: a model's training defaults apply and its settings cannot s
   assert.equal(modelSettings(e).epochs.default, 1000);
   assert.equal(modelSettings(e).knnK.default, 10);
 });
+
+gpuTest("cli: alltoall ranks by its scoreUsers hook: train, evaluate, recommend", async () => {
+  const run = `${await Deno.makeTempDir()}/alltoall`;
+  const t = await cli("train", [
+    "--model",
+    "alltoall",
+    "--data",
+    TINY,
+    "--epochs",
+    "2",
+    "--out",
+    run,
+    "--set",
+    "embeddingSize=8",
+    "--set",
+    "hidden=16,8",
+  ]);
+  assert.equal(t.code, 0, t.err);
+  const res = await readJson(`${run}/results.json`);
+  assert.ok(res.test["recall@20"] >= 0 && res.test["recall@20"] <= 1, JSON.stringify(res.test));
+  const e = await cli("evaluate", ["--run", run]);
+  assert.equal(e.code, 0, e.err);
+  const r = await cli("recommend", ["--run", run, "--users", "0,5", "--k", "4"]);
+  assert.equal(r.code, 0, r.err);
+  const rows = r.out.trim().split("\n").slice(1).map((l) => l.split("\t"));
+  assert.deepEqual(rows.map((x) => x[1].split(" ").length), [4, 4]);
+});
+
+gpuTest("cli: a libFM folder trains the CTR models (fm, dcnv2)", async () => {
+  const data = new URL("../data/libfm", import.meta.url).pathname;
+  for (const model of ["fm", "dcnv2"]) {
+    const run = `${await Deno.makeTempDir()}/${model}`;
+    const t = await cli("train", ["--model", model, "--data", data, "--epochs", "2", "--out", run]);
+    assert.equal(t.code, 0, `${model}: ${t.err}`);
+    const res = await readJson(`${run}/results.json`);
+    assert.ok(Number.isFinite(res.test.logloss), JSON.stringify(res.test));
+  }
+  const bad = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${bad}/train.libfm`, "1 0:1 1:1\n3 0:1 2:1\n");
+  await Deno.writeTextFile(`${bad}/test.libfm`, "1 0:1 1:1\n");
+  const r = await cli("train", ["--model", "fm", "--data", bad, "--epochs", "1"]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /train\.libfm:2: label '3'; expected 1 \(click\), 0 or -1/);
+});

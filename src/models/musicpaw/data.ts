@@ -51,6 +51,23 @@ export const MUSIC_STYLES: readonly MusicStyle[] = [
   { name: "drone", scale: [0, 7], harmonics: [1, 0.1], tempo: [1.5, 2], density: 0.5 },
 ];
 
+/**
+ * Harder styles: one timbre, one tempo range, one density; only the scale (mode) differs, so
+ * telling them apart needs pitch structure rather than timbre or loudness.
+ */
+export const MODAL_STYLES: readonly MusicStyle[] = [
+  [0, 2, 4, 5, 7, 9, 11], // major
+  [0, 2, 3, 5, 7, 8, 10], // natural minor
+  [0, 2, 4, 7, 9], // major pentatonic
+  [0, 2, 4, 6, 8, 10], // whole tone
+].map((scale, i) => ({
+  name: ["major", "minor", "pentatonic", "wholetone"][i],
+  scale,
+  harmonics: [1, 0.5, 0.25],
+  tempo: [3, 4.5] as const,
+  density: 0.8,
+}));
+
 /** Options of {@link generateMusic}. */
 export interface MusicOptions {
   /** Number of clips. */
