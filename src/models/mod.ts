@@ -18,6 +18,7 @@ export * from "./ctrbase/mod.ts";
 export * from "./rar/mod.ts";
 export * from "./gist/mod.ts";
 export * from "./dcid/mod.ts";
+export * from "./dgsct/mod.ts";
 export * from "./oleo/mod.ts";
 export * from "./sparcode/mod.ts";
 export * from "./uist/mod.ts";
