@@ -44,7 +44,9 @@ export const DEFAULT_AUGMENT: Augment = {
 
 /** A batch of crops: data [n, t, F] for a tensor. */
 export interface Crops {
+  /** Values, row-major. */
   data: Float32Array;
+  /** [n, t, F]. */
   shape: [number, number, number];
 }
 

@@ -90,19 +90,23 @@ export interface MusicOptions {
 
 /** A note of a clip: where it sits in the hierarchy and what it sounds. */
 export interface MusicNote {
-  /** Phrase, bar within the phrase, beat within the bar. */
+  /** Phrase within the clip. */
   phrase: number;
+  /** Bar within the phrase. */
   bar: number;
+  /** Beat within the bar. */
   beat: number;
   /** MIDI pitch. */
   pitch: number;
-  /** Start and end sample. */
+  /** First sample. */
   start: number;
+  /** One past the last sample. */
   end: number;
 }
 
 /** Generated clips, all `length` samples. */
 export interface MusicData {
+  /** Hz. */
   sampleRate: number;
   /** Samples per clip. */
   length: number;

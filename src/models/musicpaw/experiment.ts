@@ -7,7 +7,7 @@
  * sample std over seeds).
  *
  * `deno run -A src/models/musicpaw/experiment.ts [--seeds 0,1,2] [--epochs 12] [--clips 120]
- *   [--lr 2e-3] [--batch 24] [--channels 32] [--dim 64]`
+ *   [--lr 2e-3] [--batch 24] [--channels 32] [--dim 64] [--styles modaltempo] [--noise 0.05]`
  * @module
  */
 
@@ -17,6 +17,17 @@ import { pretrainTask } from "../../train/pretrain.ts";
 import { generatedSet } from "./clips.ts";
 import type { MusicObjective } from "./config.ts";
 import { MusicPawTask } from "./task.ts";
+import { MODAL_STYLES, MUSIC_STYLES, type MusicStyle } from "./data.ts";
+
+/** Style sets by name: the generator's defaults, the modes alone, the modes at four tempi. */
+export const STYLE_SETS: Record<string, readonly MusicStyle[]> = {
+  default: MUSIC_STYLES,
+  modal: MODAL_STYLES,
+  modaltempo: MODAL_STYLES.map((s, i) => ({
+    ...s,
+    tempo: [[2.5, 3.2], [3.2, 3.9], [3.9, 4.6], [4.6, 5.3]][i] as [number, number],
+  })),
+};
 
 /** Options of {@link runSeed}. */
 export interface ExperimentOptions {
@@ -26,6 +37,10 @@ export interface ExperimentOptions {
   batch: number;
   channels: number;
   dim: number;
+  /** A key of {@link STYLE_SETS}. */
+  styles: string;
+  /** Generator noise. */
+  noise: number;
   log?: (s: string) => void;
 }
 
@@ -35,7 +50,9 @@ export async function runSeed(
   o: ExperimentOptions,
 ): Promise<{ acc: Record<string, number>; seconds: Record<string, number> }> {
   const log = o.log ?? (() => {});
-  const set = await generatedSet({ clips: o.clips, seed });
+  const styles = STYLE_SETS[o.styles];
+  if (!styles) throw new Error(`unknown --styles ${o.styles} (${Object.keys(STYLE_SETS)})`);
+  const set = await generatedSet({ clips: o.clips, seed, styles, noise: o.noise });
   log(set.description);
   const acc: Record<string, number> = {}, seconds: Record<string, number> = {};
   for (const objective of ["paw", "clip"] as MusicObjective[]) {
@@ -82,6 +99,8 @@ if (import.meta.main) {
     batch: Number(arg("batch", "24")),
     channels: Number(arg("channels", "32")),
     dim: Number(arg("dim", "64")),
+    styles: arg("styles", "modaltempo"),
+    noise: Number(arg("noise", "0.05")),
     log: (s) => console.log(s),
   };
   await init();
