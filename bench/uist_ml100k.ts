@@ -9,6 +9,7 @@
  *
  *   deno run -A bench/uist_ml100k.ts [--data ../shared/data/ml-100k] [--seeds 1]
  *        [--tok-epochs 20] [--ctr-epochs 5] [--out bench/results/uist_ml100k.json]
+ *        [--kmeans] [--dead-after 20] [--first-seed 11]
  * @module
  */
 
@@ -29,6 +30,9 @@ const { values: a } = parseArgs({
     "tok-epochs": { type: "string", default: "20" },
     "ctr-epochs": { type: "string", default: "5" },
     out: { type: "string", default: "bench/results/uist_ml100k.json" },
+    kmeans: { type: "boolean", default: false },
+    "dead-after": { type: "string", default: "20" },
+    "first-seed": { type: "string", default: "11" },
   },
 });
 await init();
@@ -77,10 +81,17 @@ for (let r = 0; r < train.numRows; r++) {
 const userSeqs = hist.map((h) => (h.length ? h.slice(-30) : [0]));
 
 const D = 32, DEPTH = 3, NC = 3 * 32, HMI_D = 16;
-const tokOpts = { dim: D, depth: DEPTH, numCodes: NC, epochs: Number(a["tok-epochs"]) };
+const tokOpts = {
+  dim: D,
+  depth: DEPTH,
+  numCodes: NC,
+  epochs: Number(a["tok-epochs"]),
+  kmeansInit: a.kmeans,
+  deadAfter: Number(a["dead-after"]),
+};
 const runs: Record<string, unknown>[] = [];
 for (let s = 0; s < Number(a.seeds); s++) {
-  const seed = 11 + s;
+  const seed = Number(a["first-seed"]) + s;
   const t0 = performance.now();
   const items = await fitTokenizer(itemSeqs, words.size, { ...tokOpts, seed });
   const users = await fitTokenizer(userSeqs, ni, {

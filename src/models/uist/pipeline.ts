@@ -60,6 +60,13 @@ export interface FitTokenizerOptions {
   epochs: number;
   /** Straight-through RQ instead of the official no-STE. Default false. */
   straightThrough?: boolean;
+  /**
+   * Initialise each RQ level's codebook by k-means++/Lloyd on the (residual) encoder outputs of
+   * every row before training (the earlier official code's k-means init). Default false.
+   */
+  kmeansInit?: boolean;
+  /** Steps a code may stay unused before it is reset (0: never). Default 20. */
+  deadAfter?: number;
   /** Fixed input table (the user side: exported item embeddings). */
   inputTable?: Float32Array;
   /** Seed. */
@@ -92,10 +99,16 @@ export async function fitTokenizer(
     depth: o.depth,
     numCodes: o.numCodes,
     straightThrough: o.straightThrough,
-    deadAfter: 20,
+    deadAfter: o.deadAfter ?? 20,
     inputTable: o.inputTable,
     seed: o.seed,
   });
+  const b = tokenBatch(seqs, maxLen);
+  if (o.kmeansInit) {
+    const e = noGrad(() => tidy(() => keep(tok.encode(b))));
+    await tok.rq.initFromData(e, { seed: o.seed });
+    e.dispose();
+  }
   const r = await trainLoop(tokenizerTask(tok, seqs, maxLen), {
     epochs: o.epochs,
     batchSize: 64,
@@ -106,7 +119,6 @@ export async function fitTokenizer(
     validMetric: "loss",
     seed: o.seed,
   });
-  const b = tokenBatch(seqs, maxLen);
   const [e, codes] = noGrad(() => tidy(() => [keep(tok.encode(b)), keep(tok.codes(b))]));
   const out = {
     embeddings: await e.read(),
