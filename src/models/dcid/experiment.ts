@@ -7,7 +7,9 @@
  * markdown table (mean ± std over seeds) and pretraining speed.
  *
  * `deno run -A src/models/dcid/experiment.ts [--seeds 1,2,3] [--epochs 8] [--clips 240]
- *   [--mi-iters 5] [--lr 4e-4] [--models dcid,hdcid]`
+ *   [--batch 40] [--mi-iters 5] [--lr 4e-4] [--models dcid,hdcid] [--json OUT.json]`
+ * writes each seed's accuracies to OUT.json too; `--merge A.json,B.json,…` prints the table of
+ * seeds run in separate processes (one per seed runs them side by side on a loaded machine).
  * @module
  */
 
@@ -38,6 +40,7 @@ export async function runSeed(
     classes: number;
     miIters: number;
     lr: number;
+    batch?: number;
     models?: string[];
     log?: (s: string) => void;
   },
@@ -98,13 +101,13 @@ export async function runSeed(
     const t0 = performance.now();
     await pretrain(model, data, {
       epochs: o.epochs,
-      batch: 40,
+      batch: o.batch ?? 40,
       lr: o.lr,
       seed,
       onEpoch: (e, l) => o.log?.(`seed ${seed} ${title} epoch ${e}: loss ${l.loss.toFixed(3)}`),
     });
     const secs = (performance.now() - t0) / 1000;
-    stepsPerSec[title] = o.epochs * Math.ceil(o.clips / 40) / secs;
+    stepsPerSec[title] = o.epochs * Math.ceil(o.clips / (o.batch ?? 40)) / secs;
     const codes = name === "hdcid" ? "H-DCID codes [ẑ¹, ẑ²]" : "DCID codes";
     result[codes] = await evaluate(model, { quantized: true });
     if (name === "dcid") {
@@ -122,25 +125,10 @@ export async function runSeed(
   return { result, stepsPerSec };
 }
 
-if (import.meta.main) {
-  const arg = (k: string, d: string) => {
-    const i = Deno.args.indexOf(`--${k}`);
-    return i >= 0 ? Deno.args[i + 1] : d;
-  };
-  const seeds = arg("seeds", "1,2,3").split(",").map(Number);
-  const epochs = Number(arg("epochs", "8"));
-  const clips = Number(arg("clips", "240"));
-  const miIters = Number(arg("mi-iters", "5"));
-  const lr = Number(arg("lr", "4e-4"));
-  const models = arg("models", "dcid,hdcid").split(",");
-  await init();
-  const runs: { result: SeedResult; stepsPerSec: Record<string, number> }[] = [];
-  for (const s of seeds) {
-    const log = (m: string) => console.error(m);
-    const r = await runSeed(s, { epochs, clips, classes: 6, miIters, lr, models, log });
-    runs.push(r);
-    console.error(`seed ${s}: ${JSON.stringify(r)}`);
-  }
+type Run = { result: SeedResult; stepsPerSec: Record<string, number> };
+
+/** The markdown table (mean ± std over runs, %) and the speed lines. */
+export function report(runs: Run[], what: string): string {
   const settings = Object.keys(runs[0].result);
   const cols = Object.keys(runs[0].result[settings[0]]);
   const ms = (xs: number[]) => {
@@ -148,17 +136,58 @@ if (import.meta.main) {
     const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
     return `${(100 * m).toFixed(1)} ± ${(100 * sd).toFixed(1)}`;
   };
-  console.log(`| setting | ${cols.join(" | ")} |`);
-  console.log(`| --- | ${cols.map(() => "---:").join(" | ")} |`);
+  const lines = [
+    `| setting | ${cols.join(" | ")} |`,
+    `| --- | ${cols.map(() => "---:").join(" | ")} |`,
+  ];
   for (const s of settings) {
-    console.log(`| ${s} | ${cols.map((c) => ms(runs.map((r) => r.result[s][c]))).join(" | ")} |`);
+    lines.push(`| ${s} | ${cols.map((c) => ms(runs.map((r) => r.result[s][c]))).join(" | ")} |`);
   }
   for (const m of Object.keys(runs[0].stepsPerSec)) {
     const sps = runs.map((r) => r.stepsPerSec[m]);
-    console.log(
-      `\n${m} pretraining: ${(sps.reduce((a, b) => a + b) / sps.length).toFixed(3)} steps/s ` +
-        `(batch 40, ${miIters + 1} encoder passes a step), seeds ${seeds.join(",")}, ` +
-        `${epochs} epochs, ${clips} clips, lr ${lr}`,
+    lines.push(
+      `\n${m} pretraining: ${
+        (sps.reduce((a, b) => a + b) / sps.length).toFixed(3)
+      } steps/s, ${what}`,
     );
   }
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  const arg = (k: string, d: string) => {
+    const i = Deno.args.indexOf(`--${k}`);
+    return i >= 0 ? Deno.args[i + 1] : d;
+  };
+  const merge = arg("merge", "");
+  if (merge) {
+    const runs: Run[] = [];
+    for (const f of merge.split(",")) runs.push(...JSON.parse(await Deno.readTextFile(f)).runs);
+    console.log(report(runs, `merged from ${merge}`));
+    Deno.exit(0);
+  }
+  const seeds = arg("seeds", "1,2,3").split(",").map(Number);
+  const epochs = Number(arg("epochs", "8"));
+  const clips = Number(arg("clips", "240"));
+  const batch = Number(arg("batch", "40"));
+  const miIters = Number(arg("mi-iters", "5"));
+  const lr = Number(arg("lr", "4e-4"));
+  const models = arg("models", "dcid,hdcid").split(",");
+  const json = arg("json", "");
+  await init();
+  const runs: Run[] = [];
+  for (const s of seeds) {
+    const log = (m: string) => console.error(m);
+    const r = await runSeed(s, { epochs, clips, classes: 6, miIters, lr, batch, models, log });
+    runs.push(r);
+    console.error(`seed ${s}: ${JSON.stringify(r)}`);
+    if (json) await Deno.writeTextFile(json, JSON.stringify({ args: Deno.args, runs }, null, 1));
+  }
+  console.log(
+    report(
+      runs,
+      `batch ${batch}, ${miIters + 1} encoder passes a step, seeds ${seeds.join(",")}, ` +
+        `${epochs} epochs, ${clips} clips, lr ${lr}`,
+    ),
+  );
 }
