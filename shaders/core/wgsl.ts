@@ -72,32 +72,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /** `shaders/core/binary.wgsl`. */
 export const binary: string = `// out = a ⊙ b with NumPy broadcasting: the strides of a and b are 0 on broadcast dims.
 // SAME (a define) skips the index arithmetic when both operands have the output's shape.
-fn op(a: f32, b: f32) -> f32 {
-  switch (OP) {
-    case 0: { return a + b; }
-    case 1: { return a - b; }
-    case 2: { return a * b; }
-    case 3: { return a / b; }
-    case 4: {
-      if (b == 0.0) { return 1.0; } // x^0 = 1 even at 0 (WGSL's pow(0, 0) is undefined)
-      let r = pow(abs(a), b);
-      if (a >= 0.0) { return r; }
-      if (fract(b) != 0.0) { return bitcast<f32>(0x7fc00000u); }
-      return select(r, -r, fract(b * 0.5) != 0.0);
-    }
-    case 5: { return max(a, b); }
-    case 6: { return min(a, b); }
-    case 7: { return select(0.0, 1.0, a >= b); }
-    case 8: { return select(0.0, 1.0, a > b); }
-    default: { return select(0.0, 1.0, a == b); }
-  }
-}
+// binary_fn: shaders/common/elementwise_fns.wgsl.
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = linear_id(wid, nwg, lid);
   if (i >= u.n) { return; }
-  if (SAME) { out[i] = op(a[i], b[i]); return; }
+  if (SAME) { out[i] = binary_fn(OP, a[i], b[i]); return; }
   var rem = i;
   var ia = 0u;
   var ib = 0u;
@@ -109,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     ia += c * at8(u.sa, u32(d));
     ib += c * at8(u.sb, u32(d));
   }
-  out[i] = op(a[ia], b[ib]);
+  out[i] = binary_fn(OP, a[ia], b[ib]);
 }
 `;
 
@@ -122,6 +103,64 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i < u.n && non_finite(x[i])) {
     atomicOr(&flags[u.slot], 1u);
   }
+}
+`;
+
+/** `shaders/core/fused.wgsl`. */
+export const fused: string = `// out = P(x0 … x5) elementwise, P a straight-line program over 32 registers, read from \`prog\`
+// (src/ops/core/fused.ts compiles expressions into it). One instruction is 3 words:
+//   code | a << 8 | b << 16 | dst << 24, then alpha and beta as f32 bits;
+//   code < 32: r[dst] = unary_fn(code, r[a], alpha, beta)
+//   code < 64: r[dst] = binary_fn(code - 32, r[a], r[b])
+//   code < 96: r[dst] = unary_dfn(code - 64, r[a], r[b] (= f(r[a])), alpha)
+//   else:      r[dst] = alpha (a constant)
+// Input k starts in r[k], read through its strides s_k (0 on broadcast dims). RANK = 0 (a
+// define) when every input has the output's shape. Elementwise fns: elementwise_fns.wgsl.
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = linear_id(wid, nwg, lid);
+  if (i >= u.n) { return; }
+  var ix = array<u32, 6>(i, i, i, i, i, i);
+  if (RANK > 0) {
+    ix = array<u32, 6>(0u, 0u, 0u, 0u, 0u, 0u);
+    var rem = i;
+    for (var d = RANK - 1; d >= 0; d--) {
+      let k = u32(d);
+      let c = rem % at8(u.shape, k);
+      rem = rem / at8(u.shape, k);
+      ix[0] += c * at8(u.s0, k);
+      ix[1] += c * at8(u.s1, k);
+      ix[2] += c * at8(u.s2, k);
+      ix[3] += c * at8(u.s3, k);
+      ix[4] += c * at8(u.s4, k);
+      ix[5] += c * at8(u.s5, k);
+    }
+  }
+  var r: array<f32, 32>;
+  r[0] = x0[ix[0]];
+  if (u.nin > 1u) { r[1] = x1[ix[1]]; }
+  if (u.nin > 2u) { r[2] = x2[ix[2]]; }
+  if (u.nin > 3u) { r[3] = x3[ix[3]]; }
+  if (u.nin > 4u) { r[4] = x4[ix[4]]; }
+  if (u.nin > 5u) { r[5] = x5[ix[5]]; }
+  for (var p = 0u; p < u.len; p++) {
+    let w = u32(prog[3u * p]);
+    let code = w & 0xffu;
+    let a = (w >> 8u) & 0xffu;
+    let b = (w >> 16u) & 0xffu;
+    let alpha = bitcast<f32>(prog[3u * p + 1u]);
+    var v = alpha;
+    if (code < 32u) {
+      v = unary_fn(code, r[a], alpha, bitcast<f32>(prog[3u * p + 2u]));
+    } else if (code < 64u) {
+      v = binary_fn(code - 32u, r[a], r[b]);
+    } else if (code < 96u) {
+      v = unary_dfn(code - 64u, r[a], r[b], alpha);
+    }
+    r[(w >> 24u) & 31u] = v;
+  }
+  out[i] = r[u.res];
 }
 `;
 
@@ -519,80 +558,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
 /** `shaders/core/unary.wgsl`. */
 export const unary: string = `// y = f(x) elementwise; OP selects f at pipeline-build time (see src/ops/core/elementwise.ts).
-// erf_approx, log1p_unit and sigmoid_safe: shaders/common/numerics.wgsl.
-// tanh through exp(-2|x|): never overflows, unlike (e^2x - 1) / (e^2x + 1).
-fn tanh_safe(x: f32) -> f32 {
-  let e = exp(-2.0 * abs(x));
-  return sign(x) * (1.0 - e) / (1.0 + e);
-}
-fn pow_real(x: f32, a: f32) -> f32 {
-  if (a == 0.0) { return 1.0; } // x^0 = 1 even at 0 (WGSL's pow(0, 0) is undefined)
-  let r = pow(abs(x), a);
-  if (x >= 0.0) { return r; }
-  if (fract(a) != 0.0) { return bitcast<f32>(0x7fc00000u); } // NaN, as in PyTorch
-  return select(r, -r, fract(a * 0.5) != 0.0);
-}
-fn f(x: f32) -> f32 {
-  switch (OP) {
-    case 0: { return -x; }
-    case 1: { return exp(x); }
-    case 2: { return log(x); }
-    case 3: { return sqrt(x); }
-    case 4: { return max(x, 0.0); }
-    case 5: { return 0.5 * x * (1.0 + erf_approx(x * 0.70710678118654752)); }
-    case 6: { return sigmoid_safe(x); }
-    case 7: { return tanh_safe(x); }
-    case 8: { return abs(x); }
-    case 9: { return x * x; }
-    case 10: { return u.alpha * x + u.beta; }
-    case 11: { return pow_real(x, u.alpha); }
-    case 12: { return min(x, 0.0) - log1p_unit(exp(-abs(x))); }
-    default: { return max(x, 0.0) + log1p_unit(exp(-abs(x))); }
-  }
-}
+// unary_fn: shaders/common/elementwise_fns.wgsl.
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = linear_id(wid, nwg, lid);
-  if (i < u.n) { y[i] = f(x[i]); }
+  if (i < u.n) { y[i] = unary_fn(OP, x[i], u.alpha, u.beta); }
 }
 `;
 
 /** `shaders/core/unary_backward.wgsl`. */
-export const unary_backward: string = `// gx = gy * f'(x), with y = f(x) at hand for the ops whose derivative is cheaper from y.
-// erf_approx and sigmoid_safe: shaders/common/numerics.wgsl.
-fn df(x: f32, y: f32) -> f32 {
-  switch (OP) {
-    case 0: { return -1.0; }
-    case 1: { return y; }
-    case 2: { return 1.0 / x; }
-    case 3: { return 0.5 / y; }
-    case 4: { return select(0.0, 1.0, x > 0.0); }
-    case 5: {
-      let cdf = 0.5 * (1.0 + erf_approx(x * 0.70710678118654752));
-      return cdf + x * 0.3989422804014327 * exp(-0.5 * x * x);
-    }
-    case 6: { return y * (1.0 - y); }
-    case 7: { return 1.0 - y * y; }
-    case 8: { return sign(x); }
-    case 9: { return 2.0 * x; }
-    case 10: { return u.alpha; }
-    case 11: {
-      // x^(α-1) = y / x away from 0; at 0 it is 0 (α > 1), 1 (α = 1) or Inf (α < 1).
-      if (u.alpha == 0.0) { return 0.0; } // x^0 is constant
-      if (x != 0.0) { return u.alpha * y / x; }
-      if (u.alpha == 1.0) { return 1.0; }
-      return select(bitcast<f32>(0x7f800000u), 0.0, u.alpha > 1.0);
-    }
-    case 12: { return sigmoid_safe(-x); }
-    default: { return sigmoid_safe(x); }
-  }
-}
+export const unary_backward: string = `// gx = gy * f'(x), with y = f(x) at hand (unary_dfn: shaders/common/elementwise_fns.wgsl).
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = linear_id(wid, nwg, lid);
-  if (i < u.n) { gx[i] = gy[i] * df(x[i], y[i]); }
+  if (i < u.n) { gx[i] = gy[i] * unary_dfn(OP, x[i], y[i], u.alpha); }
 }
 `;
 

@@ -32,7 +32,7 @@ import { readAll, type Tensor, tensor, tidy } from "../../tensor.ts";
 import type { LossOutput } from "../../train/loop.ts";
 import type { PretrainModel } from "../../train/pretrain.ts";
 import type { PmgConfig } from "./config.ts";
-import { type Batch, PmgData, type Sample } from "./data.ts";
+import type { Batch, PmgData, Sample } from "./data.ts";
 import { ImageDecoder } from "./generator_image.ts";
 import { TextGenerator } from "./generator_text.ts";
 import { TOKENS } from "./keywords.ts";

@@ -82,7 +82,7 @@ export class PreferenceEncoder extends Module {
     items: Tensor<"f32">,
     lengths: readonly number[],
   ): Tensor<"f32"> {
-    const [B, K, d] = keywords.shape;
+    const [B, , d] = keywords.shape;
     const T = this.cfg.numTokens;
     if (items.rank !== 3 || items.shape[0] !== B || items.shape[2] !== d) {
       throw new Error(

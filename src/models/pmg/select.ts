@@ -13,7 +13,7 @@
  */
 
 import type { Sample } from "./data.ts";
-import { bag, bagCosine, cosine, FeatureNet, ImageSpace, meanBag, ssim } from "./metrics.ts";
+import { bag, bagCosine, cosine, type FeatureNet, ImageSpace, meanBag, ssim } from "./metrics.ts";
 import type { GenerateOptions, Pmg } from "./model.ts";
 
 /** z = α·log d_p + (1 − α)·log d_t (scores clamped to ≥ 1e-6). */

@@ -20,8 +20,8 @@ import { sumTo } from "./reduce.ts";
 import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 import * as coreWgsl from "../../../shaders/core/wgsl.ts";
 
-/** Index of each unary op in the `switch` of unary.wgsl and unary_backward.wgsl. */
-const UNARY_CODE: Record<UnaryOp, number> = {
+/** Code of each unary op in `unary_fn` / `unary_dfn` (shaders/common/elementwise_fns.wgsl). */
+export const UNARY_CODE: Record<UnaryOp, number> = {
   neg: 0,
   exp: 1,
   log: 2,
@@ -41,7 +41,7 @@ const UNARY_CODE: Record<UnaryOp, number> = {
 const unaryK = /* @__PURE__ */ kernel({
   name: "unary",
   source: coreWgsl.unary,
-  lib: [commonWgsl.numerics],
+  lib: [commonWgsl.numerics, commonWgsl.elementwise_fns],
   defines: { OP: "u32" },
   bindings: { x: "f32", y: "f32 rw" },
   uniforms: { n: "u32", alpha: "f32", beta: "f32" },
@@ -51,7 +51,7 @@ const unaryK = /* @__PURE__ */ kernel({
 const unaryBackK = /* @__PURE__ */ kernel({
   name: "unary_backward",
   source: coreWgsl.unary_backward,
-  lib: [commonWgsl.numerics],
+  lib: [commonWgsl.numerics, commonWgsl.elementwise_fns],
   defines: { OP: "u32" },
   bindings: { x: "f32", y: "f32", gy: "f32", gx: "f32 rw" },
   uniforms: { n: "u32", alpha: "f32", beta: "f32" },
@@ -117,7 +117,8 @@ export function unaryGrad(node: Node<"unary">, gy: Tensor<"f32">, y: Tensor): Te
   return [gx];
 }
 
-const BINARY_CODE: Record<BinaryOp, number> = {
+/** Code of each binary op in `binary_fn` (shaders/common/elementwise_fns.wgsl). */
+export const BINARY_CODE: Record<BinaryOp, number> = {
   add: 0,
   sub: 1,
   mul: 2,
@@ -133,6 +134,7 @@ const BINARY_CODE: Record<BinaryOp, number> = {
 const binaryK = /* @__PURE__ */ kernel({
   name: "binary",
   source: coreWgsl.binary,
+  lib: [commonWgsl.numerics, commonWgsl.elementwise_fns],
   defines: { OP: "u32", SAME: "bool", RANK: "u32" },
   bindings: { a: "f32", b: "f32", out: "f32 rw" },
   uniforms: { n: "u32", shape: "u32x8", sa: "u32x8", sb: "u32x8" },
