@@ -49,8 +49,16 @@ export interface CrossDomainData {
   words: number;
   /** Word ids of each item's text: source items then target items. */
   text: Csr;
-  /** Each user's lifelong source sequence (source item ids, oldest first). */
+  /** Each user's source sequence the source stage trains on (source item ids, oldest first). */
   sourceSeq: Csr;
+  /**
+   * The sequences the lifelong search runs over: `sourceSeq` (synthetic), or each user's whole
+   * time-ordered source history (ml-100k), of which a request sees the first
+   * `limits[split][row]` items (its engagements before the request's time).
+   */
+  searchSeq: Csr;
+  /** Per split and row, the visible prefix of the user's `searchSeq` (absent: all of it). */
+  limits?: { train: Int32Array; valid: Int32Array; test: Int32Array };
   /** Source engagements that arrive later (for the incremental update), per user. */
   newSource: Csr;
   /** Target-domain CTR rows. */
@@ -75,6 +83,14 @@ export interface TwoDomainOptions {
   plant?: boolean;
   /** Seed. Default 0. */
   seed?: number;
+}
+
+/** The per-table search limits of a dataset (for `Gist.setSource`), or undefined. */
+export function searchLimits(cd: CrossDomainData): Map<CtrData, Int32Array> | undefined {
+  const l = cd.limits;
+  if (!l) return undefined;
+  const t = cd.target;
+  return new Map([[t.train, l.train], [t.valid, l.valid], [t.test, l.test]]);
 }
 
 /** Builds CSR from rows of ids. */
@@ -167,6 +183,7 @@ export function syntheticTwoDomain(o: TwoDomainOptions = {}): CrossDomainData {
     words: T * 10 + 6,
     text: toCsr(text),
     sourceSeq: toCsr(seqs),
+    searchSeq: toCsr(seqs),
     newSource: toCsr(fresh),
     target: splitRows("two-domain synthetic target", ordered, U, Nt),
   };
@@ -251,7 +268,9 @@ export function ml100kCrossDomainFromText(
     text[row] = m.words.map((w) => vocab.get(w) ?? (vocab.set(w, vocab.size), vocab.size - 1));
   }
   const tgtRatings = ratings.filter((x) => tgtIds.has(x.i));
-  const cut = tgtRatings[Math.floor(0.8 * tgtRatings.length)].t; // training cut-off time
+  // Training cut-off: the time of the first validation row (the source stage sees only
+  // engagements before it; later ones are the incremental update's new data).
+  const cut = tgtRatings[Math.floor(0.8 * tgtRatings.length)].t;
   const U = userIds.size;
   const seqs: number[][] = Array.from({ length: U }, () => []);
   const fresh: number[][] = Array.from({ length: U }, () => []);
@@ -259,20 +278,40 @@ export function ml100kCrossDomainFromText(
     if (!srcIds.has(x.i)) continue;
     (x.t < cut ? seqs : fresh)[userIds.get(x.u)!].push(srcIds.get(x.i)!);
   }
+  // Target rows, each with the number of the user's source ratings strictly before it.
   const past: number[][] = Array.from({ length: U }, () => []);
-  const rows: Row[] = tgtRatings.map((x) => {
-    const u = userIds.get(x.u)!;
-    const i = tgtIds.get(x.i)!;
-    const row = { u, i, y: x.r >= 4 ? 1 : 0, h: past[u].slice(-10) };
-    if (x.r >= 4) past[u].push(i);
-    return row;
-  });
+  const all: number[][] = Array.from({ length: U }, () => []);
+  const rows: Row[] = [];
+  const prefix: number[] = [];
+  for (let g = 0; g < ratings.length;) {
+    let e = g;
+    while (e < ratings.length && ratings[e].t === ratings[g].t) e++;
+    for (let j = g; j < e; j++) {
+      const x = ratings[j];
+      if (!tgtIds.has(x.i)) continue;
+      const u = userIds.get(x.u)!;
+      const i = tgtIds.get(x.i)!;
+      rows.push({ u, i, y: x.r >= 4 ? 1 : 0, h: past[u].slice(-10) });
+      prefix.push(all[u].length);
+      if (x.r >= 4) past[u].push(i);
+    }
+    for (let j = g; j < e; j++) {
+      const x = ratings[j];
+      if (srcIds.has(x.i)) all[userIds.get(x.u)!].push(srcIds.get(x.i)!);
+    }
+    g = e;
+  }
+  const n = rows.length;
+  const [a, b] = [Math.floor(0.8 * n), Math.floor(0.9 * n)];
+  const lim = Int32Array.from(prefix);
   const seqLen = seqs.reduce((s, q) => s + q.length, 0) / U;
+  const covered = lim.slice(b).filter((x) => x > 0).length / (n - b);
   return {
     name: `ml-100k ${genre}←rest`,
     description: `MovieLens-100K, genres as domains: target = ${tgtIds.size} ${genre} movies ` +
       `(${rows.length} ratings as CTR rows, label ≥ 4, time-ordered 8:1:1), source = ${Ns} ` +
-      `other movies (mean lifelong source sequence ${seqLen.toFixed(0)} before the cut-off), ` +
+      `other movies (mean source sequence ${seqLen.toFixed(0)} before the cut-off; ` +
+      `${(100 * covered).toFixed(0)} % of test rows have source ratings before them), ` +
       `${U} users; text = title words, genres, decade (${vocab.size} words)`,
     users: U,
     sourceItems: Ns,
@@ -280,6 +319,8 @@ export function ml100kCrossDomainFromText(
     words: vocab.size,
     text: toCsr(text),
     sourceSeq: toCsr(seqs),
+    searchSeq: toCsr(all),
+    limits: { train: lim.slice(0, a), valid: lim.slice(a, b), test: lim.slice(b) },
     newSource: toCsr(fresh),
     target: splitRows(`ml-100k ${genre}`, rows, U, tgtIds.size),
   };

@@ -7,7 +7,7 @@
  *
  * ```sh
  * deno run -A src/models/gist/experiment.ts --data planted,none,ml100k --seeds 3 --epochs 6 \
- *   [--source-epochs 2] [--source-batch 512] [--lr 0.01] [--out FILE]
+ *   [--first-seed 0] [--source-epochs 2] [--source-batch 512] [--lr 0.01] [--out FILE]
  * ```
  * Prints a Markdown table (mean ± sample std over the seeds) and writes it to `--out` when
  * given.
@@ -17,7 +17,12 @@
 import { init } from "../../tensor.ts";
 import { ctrTask, evaluateCtr } from "../../train/ctr.ts";
 import { trainLoop } from "../../train/loop.ts";
-import { type CrossDomainData, ml100kCrossDomain, syntheticTwoDomain } from "./data.ts";
+import {
+  type CrossDomainData,
+  ml100kCrossDomain,
+  searchLimits,
+  syntheticTwoDomain,
+} from "./data.ts";
 import { SourceModel, trainSource, updateSource } from "./source.ts";
 import { Gist } from "./model.ts";
 
@@ -25,8 +30,10 @@ import { Gist } from "./model.ts";
 export interface ExperimentOptions {
   /** Datasets: planted, none, ml100k. */
   data: string[];
-  /** Seeds 0 … n−1. */
+  /** Seeds first … first + n − 1. */
   seeds: number;
+  /** The first seed. */
+  firstSeed: number;
   /** Target epochs (early stopping on valid AUC, patience 2). */
   epochs: number;
   /** CBJT epochs. */
@@ -68,7 +75,7 @@ export async function runOne(
   const table = await src.exportTable();
   out.sourceSeconds = (performance.now() - t) / 1000;
   const gist = new Gist(cd.users, cd.sourceItems, cd.targetItems, table.dim, { seed });
-  gist.setSource(table, cd.sourceSeq);
+  gist.setSource(table, cd.searchSeq, searchLimits(cd));
   t = performance.now();
   await gist.prepare([cd.target.train, cd.target.valid, cd.target.test]);
   out.searchSeconds = (performance.now() - t) / 1000;
@@ -77,7 +84,9 @@ export async function runOne(
   // model keeps its weights.
   t = performance.now();
   const up = await updateSource(src, cd, cd.newSource, { batchSize: o.sourceBatch, seed });
-  gist.setSource(up.table, up.sourceSeq);
+  // Synthetic: the new engagements extend the searched sequences; ml-100k: the searched
+  // histories are already time-gated per request, only the export changes.
+  gist.setSource(up.table, cd.limits ? cd.searchSeq : up.sourceSeq, searchLimits(cd));
   await gist.prepare([cd.target.test]);
   out.updateSeconds = (performance.now() - t) / 1000;
   out.gistUpdated = (await evaluateCtr(gist, cd.target.test)).auc;
@@ -105,7 +114,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<string> {
     const cd = await load(name, o.ml100k);
     o.log(cd.description);
     const rs: Record<string, number>[] = [];
-    for (let s = 0; s < o.seeds; s++) rs.push(await runOne(cd, s, o));
+    for (let s = o.firstSeed; s < o.firstSeed + o.seeds; s++) rs.push(await runOne(cd, s, o));
     const col = (k: string) => fmt(rs.map((r) => r[k]));
     const sec = (k: string) => (rs.reduce((a, r) => a + r[k], 0) / rs.length).toFixed(1);
     lines.push(
@@ -126,6 +135,7 @@ if (import.meta.main) {
   const table = await runExperiment({
     data: arg("data", "planted,none,ml100k").split(","),
     seeds: +arg("seeds", "3"),
+    firstSeed: +arg("first-seed", "0"),
     epochs: +arg("epochs", "4"),
     sourceEpochs: +arg("source-epochs", "2"),
     sourceBatch: +arg("source-batch", "512"),

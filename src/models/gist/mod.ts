@@ -17,10 +17,15 @@ export {
   trainSource,
   updateSource,
 } from "./source.ts";
-export type { SourceBatch, SourceConfig, SourceTrainOptions } from "./source.ts";
+export type { SourceBatch, SourceConfig, SourceExport, SourceTrainOptions } from "./source.ts";
 export { lifelongSearch, lifelongSearchCpu } from "./search.ts";
 export type { SearchOptions } from "./search.ts";
-export { ml100kCrossDomain, ml100kCrossDomainFromText, syntheticTwoDomain } from "./data.ts";
+export {
+  ml100kCrossDomain,
+  ml100kCrossDomainFromText,
+  searchLimits,
+  syntheticTwoDomain,
+} from "./data.ts";
 export type {
   CrossDomainData,
   Csr as GistCsr,

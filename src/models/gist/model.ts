@@ -29,7 +29,7 @@ import { gather } from "../../ops/sparse/gather.ts";
 import { SparseMatrix, spmm } from "../../ops/sparse/sparse.ts";
 import type { CtrData } from "../../data/ctr.ts";
 import type { CtrModel, CtrTensors } from "../../train/ctr.ts";
-import type { FeatureTable } from "../../runner/data.ts";
+import type { SourceExport } from "./source.ts";
 import { Rng } from "../../random.ts";
 import { keep, type Tensor, tensor } from "../../tensor.ts";
 import { AsymmetricSimilarity } from "./asi.ts";
@@ -95,6 +95,7 @@ export class Gist extends Module implements CtrModel {
   readonly dnn: MLP;
   #table: Tensor<"f32"> | null = null;
   #seq: Csr | null = null;
+  #limits: Map<CtrData, Int32Array> | undefined;
   #ds: number;
   readonly #retrieved = new Map<CtrData, Int32Array>();
 
@@ -128,10 +129,11 @@ export class Gist extends Module implements CtrModel {
 
   /**
    * Installs a source export `[Ns + Nt, d_s]` (frozen; a zero row is appended for missing
-   * slots) and the users' source sequences; forgets earlier searches. The target model's
-   * parameters are not touched (the incremental update).
+   * slots) and the users' source sequences (with, per table, how many items of its user's
+   * sequence each row may see); forgets earlier searches. The target model's parameters are
+   * not touched (the incremental update).
    */
-  setSource(table: FeatureTable, seq: Csr): void {
+  setSource(table: SourceExport, seq: Csr, limits?: Map<CtrData, Int32Array>): void {
     const n = table.data.length / table.dim;
     if (table.dim !== this.#ds || n !== this.Ns + this.Nt) {
       throw new Error(
@@ -144,6 +146,7 @@ export class Gist extends Module implements CtrModel {
     t.set(table.data);
     this.#table = keep(tensor(t, [n + 1, table.dim]));
     this.#seq = seq;
+    this.#limits = limits;
     this.#retrieved.clear();
   }
 
@@ -163,7 +166,9 @@ export class Gist extends Module implements CtrModel {
       try {
         this.#retrieved.set(
           data,
-          await lifelongSearch(this.#table, q, this.#seq, users, this.cfg.topK),
+          await lifelongSearch(this.#table, q, this.#seq, users, this.cfg.topK, {
+            limit: this.#limits?.get(data),
+          }),
         );
       } finally {
         q.dispose();

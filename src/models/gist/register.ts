@@ -20,7 +20,12 @@ import { register } from "../../runner/registry.ts";
 import { bool, int, num, nums, str } from "../../runner/settings.ts";
 import type { CtrSplits } from "../../train/ctr.ts";
 import type { RunConfig } from "../../runner/registry.ts";
-import { type CrossDomainData, ml100kCrossDomain, syntheticTwoDomain } from "./data.ts";
+import {
+  type CrossDomainData,
+  ml100kCrossDomain,
+  searchLimits,
+  syntheticTwoDomain,
+} from "./data.ts";
 import { SOURCE_DEFAULTS, SourceModel, trainSource } from "./source.ts";
 import { Gist, GIST_DEFAULTS } from "./model.ts";
 
@@ -140,7 +145,7 @@ register({
       m.dispose();
       return t;
     });
-    model.setSource(table, cd.sourceSeq);
+    model.setSource(table, cd.searchSeq, searchLimits(cd));
     await model.prepare([data.train, data.valid, data.test]);
     return model;
   },

@@ -29,6 +29,19 @@ export interface SearchOptions {
   block?: number;
   /** Most gathered floats per tile (rows × cols × d). Default 2^23 (32 MiB). */
   budget?: number;
+  /**
+   * Per request, how many items of its sequence (from the start) it may see: the engagements
+   * before the request's time when `seq` holds whole time-ordered histories. Default all.
+   */
+  limit?: Int32Array;
+}
+
+// The [lo, hi) of request b's visible sequence.
+function span(seq: Csr, users: Int32Array, b: number, limit?: Int32Array): [number, number] {
+  const u = users[b];
+  const lo = seq.indptr[u];
+  const hi = seq.indptr[u + 1];
+  return [lo, limit ? Math.min(hi, lo + Math.max(0, limit[b])) : hi];
 }
 
 /**
@@ -48,11 +61,12 @@ export async function lifelongSearch(
   const B = queries.shape[0];
   if (
     table.rank !== 2 || queries.rank !== 2 || queries.shape[1] !== d || users.length !== B ||
-    !(k >= 1)
+    !(k >= 1) || (o.limit !== undefined && o.limit.length !== B)
   ) {
     throw new Error(
       `wgrec gist lifelongSearch: table ${fmt(table.shape)}, queries ${fmt(queries.shape)}, ` +
-        `${users.length} users, k = ${k}; expected [N, d], [B, d], B users and k ≥ 1`,
+        `${users.length} users, k = ${k}${o.limit ? `, ${o.limit.length} limits` : ""}; ` +
+        `expected [N, d], [B, d], B users (and limits) and k ≥ 1`,
     );
   }
   const U = seq.indptr.length - 1;
@@ -75,14 +89,13 @@ export async function lifelongSearch(
     const nr = Math.min(block, B - r0);
     let L = 1;
     for (let b = 0; b < nr; b++) {
-      const u = users[r0 + b];
-      L = Math.max(L, seq.indptr[u + 1] - seq.indptr[u]);
+      const [lo, hi] = span(seq, users, r0 + b, o.limit);
+      L = Math.max(L, hi - lo);
     }
     const ids = new Int32Array(nr * L);
     const pad = new Float32Array(nr * L);
     for (let b = 0; b < nr; b++) {
-      const u = users[r0 + b];
-      const [lo, hi] = [seq.indptr[u], seq.indptr[u + 1]];
+      const [lo, hi] = span(seq, users, r0 + b, o.limit);
       ids.set(seq.indices.subarray(lo, hi), b * L);
       pad.fill(1, b * L + hi - lo, (b + 1) * L);
     }
@@ -122,10 +135,11 @@ export function lifelongSearchCpu(
   seq: Csr,
   users: Int32Array,
   k: number,
+  limit?: Int32Array,
 ): Int32Array {
   const out = new Int32Array(users.length * k).fill(-1);
-  users.forEach((u, b) => {
-    const s = seq.indices.subarray(seq.indptr[u], seq.indptr[u + 1]);
+  users.forEach((_, b) => {
+    const s = seq.indices.subarray(...span(seq, users, b, limit));
     const sc = Array.from(s, (id, j) => {
       let v = 0;
       for (let c = 0; c < d; c++) v += queries[b * d + c] * table[id * d + c];

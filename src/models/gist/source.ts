@@ -36,8 +36,15 @@ import { SparseMatrix, spmm } from "../../ops/sparse/sparse.ts";
 import { infoNce } from "../../ops/losses/infonce.ts";
 import { Rng } from "../../random.ts";
 import { keep, readAll, type Tensor, tensor, tidy } from "../../tensor.ts";
-import type { FeatureTable } from "../../runner/data.ts";
 import { type CrossDomainData, type Csr, csrRow } from "./data.ts";
+
+/** The source stage's export: row-major `[rows, dim]` (the runner's feature-table shape). */
+export interface SourceExport {
+  /** Values. */
+  data: Float32Array;
+  /** Columns. */
+  dim: number;
+}
 
 /** Hyper-parameters of {@link SourceModel}. */
 export interface SourceConfig {
@@ -175,7 +182,7 @@ export class SourceModel extends Module {
   }
 
   /** The export `[Ns + Nt, d]`: normalised z of source items, then normalised c of targets. */
-  async exportTable(): Promise<FeatureTable> {
+  async exportTable(): Promise<SourceExport> {
     const d = this.cfg.dim;
     const c = noGrad(() => tidy(() => keep(this.content())));
     const [cv, bv] = await readAll([c, this.behaviourEmbedding.weight]);
@@ -308,7 +315,7 @@ export async function updateSource(
   data: Pick<CrossDomainData, "sourceSeq" | "target">,
   fresh: Csr,
   o: SourceTrainOptions = {},
-): Promise<{ table: FeatureTable; sourceSeq: Csr }> {
+): Promise<{ table: SourceExport; sourceSeq: Csr }> {
   const U = data.sourceSeq.indptr.length - 1;
   const rows = Array.from(
     { length: U },

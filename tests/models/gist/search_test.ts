@@ -30,10 +30,13 @@ gpuTest("GIST lifelongSearch: equals the CPU reference (property, tiled)", async
         const queries = randArray(B * d, seed + 1, 1);
         const tT = tensor(table, [n, d]);
         const qT = tensor(queries, [B, d]);
+        const limit = Int32Array.from({ length: B }, () => next(60) - 3);
         const got = await lifelongSearch(tT, qT, seq, users, k, { budget, block: 3 });
+        const cut = await lifelongSearch(tT, qT, seq, users, k, { budget, limit });
         tT.dispose();
         qT.dispose();
         assert.deepEqual(got, lifelongSearchCpu(table, d, queries, seq, users, k));
+        assert.deepEqual(cut, lifelongSearchCpu(table, d, queries, seq, users, k, limit));
       },
     ),
     { numRuns: 12, seed: 5 },
