@@ -23,3 +23,4 @@ export * from "./oleo/mod.ts";
 export * from "./sparcode/mod.ts";
 export * from "./uist/mod.ts";
 export * from "./musicpaw/mod.ts";
+export * from "./pmg/mod.ts";

@@ -19,6 +19,7 @@ import "../models/ctrbase/register.ts";
 import "../models/rar/register.ts";
 import "../models/gist/register.ts";
 import "../models/oleo/register.ts";
+import "../models/pmg/register.ts";
 import "../models/dgsct/register.ts";
 import "../models/dcid/register.ts";
 import "../models/musicpaw/register.ts";
