@@ -18,6 +18,7 @@ export * from "./src/gpu/profiler.ts";
 export * from "./src/ops/common.ts";
 export * from "./src/ops/index_check.ts";
 export * from "./src/ops/core/elementwise.ts";
+export * from "./src/ops/core/fused.ts";
 export * from "./src/ops/core/reduce.ts";
 export * from "./src/ops/core/shape.ts";
 export * from "./src/ops/core/minmax.ts";

@@ -8,6 +8,7 @@
 
 import type { OpKind, RuleTable } from "./tape.ts";
 import { elementwiseRules } from "../ops/core/elementwise.ts";
+import { fusedRules } from "../ops/core/fused.ts";
 import { matmulRules } from "../ops/matmul/matmul.ts";
 import { reduceRules } from "../ops/core/reduce.ts";
 import { shapeRules } from "../ops/core/shape.ts";
@@ -28,6 +29,7 @@ import { gruRules } from "../ops/rnn/gru.ts";
 /** Every op kind's rule. */
 export const rules: RuleTable<OpKind> = {
   ...elementwiseRules,
+  ...fusedRules,
   ...matmulRules,
   ...reduceRules,
   ...shapeRules,

@@ -9,6 +9,7 @@
 
 import type { Tensor } from "../tensor.ts";
 import type { ElementwiseAttrs } from "../ops/core/elementwise.ts";
+import type { FusedAttrs } from "../ops/core/fused.ts";
 import type { MatmulAttrs } from "../ops/matmul/matmul.ts";
 import type { ReduceAttrs } from "../ops/core/reduce.ts";
 import type { ShapeAttrs } from "../ops/core/shape.ts";
@@ -34,6 +35,7 @@ import type { GruAttrs } from "../ops/rnn/gru.ts";
 export interface OpAttrs
   extends
     ElementwiseAttrs,
+    FusedAttrs,
     MatmulAttrs,
     ReduceAttrs,
     ShapeAttrs,

@@ -36,6 +36,8 @@ export {
   sub,
   tanh,
 } from "./core/elementwise.ts";
+export { fused, fx } from "./core/fused.ts";
+export type { Expr } from "./core/fused.ts";
 export { mean, reduceAxis, sum, sumTo } from "./core/reduce.ts";
 export { broadcastTo, concat, permute, reshape, slice, transpose } from "./core/shape.ts";
 export { argmax, argmin, max, min } from "./core/minmax.ts";
