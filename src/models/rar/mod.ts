@@ -1,6 +1,7 @@
 /**
- * RAR (../shared/specs/rar.md): recall-augmented ranking on a DIN or DCN-v2 base — cross-stage
- * data from the training table, look-alike users and recall items selected on the GPU
+ * RAR (../shared/specs/rar.md): recall-augmented ranking on a DIN or DCN-v2 base — a recall
+ * stage (two-tower with in-batch InfoNCE, item-CF) whose per-user lists are RAR's cross-stage
+ * data, look-alike users and recall items selected on the GPU
  * (SimHash + Hamming top-k or exact inner product), the co-interaction module and the
  * recall-item auxiliary loss.
  * @module
