@@ -61,6 +61,7 @@ export * from "./src/nn/rnn.ts";
 export * from "./src/nn/mlm.ts";
 export * from "./src/nn/vq.ts";
 export * from "./src/nn/adapt.ts";
+export * from "./src/nn/adapt_strategy.ts";
 export * from "./src/nn/dropout.ts";
 export * from "./src/nn/features.ts";
 export * from "./src/nn/ctr.ts";

@@ -20,6 +20,7 @@ export * from "./gist/mod.ts";
 export * from "./dcid/mod.ts";
 export * from "./dgsct/mod.ts";
 export * from "./oleo/mod.ts";
+export * from "./survey/mod.ts";
 export * from "./sparcode/mod.ts";
 export * from "./uist/mod.ts";
 export * from "./musicpaw/mod.ts";

@@ -75,6 +75,8 @@ export {
   unmergeLoRA,
 } from "./adapt.ts";
 export type { AdapterOptions, LoRAOptions, NamePattern, ParamGroup } from "./adapt.ts";
+export { ADAPT_STRATEGIES, adaptEncoder } from "./adapt_strategy.ts";
+export type { AdaptEncoderOptions, AdaptStrategy, EncoderAdaptation } from "./adapt_strategy.ts";
 export { Dropout, dropout } from "./dropout.ts";
 export { ClipObjective, MaskedFeatureModel, semanticIds } from "./objectives.ts";
 export type { MaskedFeatureOptions } from "./objectives.ts";

@@ -23,5 +23,6 @@ import "../models/pmg/register.ts";
 import "../models/dgsct/register.ts";
 import "../models/dcid/register.ts";
 import "../models/musicpaw/register.ts";
+import "../models/survey/register.ts";
 
 export { getModel, listModels, modelSettings } from "./registry.ts";
