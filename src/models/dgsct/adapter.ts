@@ -17,14 +17,15 @@
  * W_a1 = `fc_affine_audio_1`, W_v1 = `fc_affine_video_1`, W_b = `fc_affine_bottleneck`,
  * W_c = `fc_affine_v_c_att`, W_v2 = `fc_affine_video_2`, W_a2 = `fc_affine_audio_2`,
  * W_s = `fc_affine_v_s_att`. The official module also holds `gate_tk`, which its forward never
- * uses; it is left out here. Tokens stay channels-last, so the 1×1 convs run on [n, N, 1, C]
- * (NHWC) and BatchNorm2d's statistics over (batch, tokens) are BatchNorm's over the last axis.
+ * uses; it is left out here. Tokens stay channels-last, so a grouped 1×1 conv is one matmul
+ * per channel group (the `Conv2d` keeps the official weight [Cout, Cin/g, 1, 1]) and
+ * BatchNorm2d's statistics over (batch, tokens) are BatchNorm's over the last axis.
  * @module
  */
 
 import { add, affine, mul, relu, sigmoid, tanh } from "../../ops/core/elementwise.ts";
 import { mean } from "../../ops/core/reduce.ts";
-import { permute, reshape } from "../../ops/core/shape.ts";
+import { concat, permute, reshape, slice } from "../../ops/core/shape.ts";
 import { softmax } from "../../ops/core/softmax.ts";
 import { linear, matmul } from "../../ops/matmul/matmul.ts";
 import { fmt, randUniform, type Tensor, zeros } from "../../tensor.ts";
@@ -138,6 +139,22 @@ export class DgsctAdapter extends Module {
     this.lnPost = this.child("ln_post", new LayerNorm(C));
   }
 
+  /**
+   * A grouped 1×1 conv on channels-last tokens [n, N, Cin] as one matmul per group (the
+   * conv's weight [Cout, Cin/g, 1, 1] read as [Cout, Cin/g] rows per group).
+   */
+  #grouped(x: Tensor<"f32">, conv: Conv2d): Tensor<"f32"> {
+    const g = this.d.groups, [n, N, cin] = x.shape, cout = conv.outChannels;
+    const w = reshape(conv.weight, [cout, cin / g]);
+    const parts = Array.from({ length: g }, (_, i) =>
+      linear(
+        slice(x, [0, 0, (i * cin) / g], [n, N, cin / g]),
+        slice(w, [(i * cout) / g, 0], [cout / g, cin / g]),
+        null,
+      ));
+    return concat(parts, 2);
+  }
+
   /** x [n, N_x, C] guided by y [n, N_y, C_y]. */
   forward(x: Tensor<"f32">, y: Tensor<"f32">): AdapterOutput {
     const d = this.d;
@@ -173,10 +190,10 @@ export class DgsctAdapter extends Module {
     const g = add(affine(mc, ALPHA, 1 - ALPHA), affine(ms, BETA));
     const xg = mul(xp, g);
     // 6. Bottleneck: LN → grouped 1×1 conv → BN → ReLU → grouped 1×1 conv → BN → LN, × gate.
-    const z = this.down.forward(reshape(this.lnBefore.forward(xg), [n, N, 1, C]));
+    const z = this.#grouped(this.lnBefore.forward(xg), this.down);
     const zr = relu(this.bn1.forward(z));
-    const o = this.bn2.forward(this.up.forward(zr));
-    const out = mul(this.gate, this.lnPost.forward(reshape(o, [n, N, C])));
+    const o = this.bn2.forward(this.#grouped(zr, this.up));
+    const out = mul(this.gate, this.lnPost.forward(o));
     return { out, spatial };
   }
 }

@@ -55,8 +55,10 @@ register({
   tiny: {
     trainVideos: 8,
     evalVideos: 4,
-    visualDims: [16, 32],
-    audioDims: [16, 32],
+    visualDims: [16],
+    audioDims: [16],
+    depths: [1],
+    heads: [2],
     mels: 16,
     numTokens: 4,
     dModel: 8,
