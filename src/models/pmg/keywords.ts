@@ -11,8 +11,6 @@
  * @module
  */
 
-import type { RetrievalData } from "../../runner/data.ts";
-
 /** Item metadata: words of the title, genres, release decade ("" when unknown). */
 export interface ItemCatalog {
   /** Lower-case title words per item. */
@@ -67,12 +65,26 @@ export function catalogFromItemFile(
   return cat;
 }
 
+/** What {@link catalogFromData} reads of the runner's data (a `RetrievalData`). */
+export interface CatalogSource {
+  /** The split (for the number of items). */
+  split: { train: { numItems: number } };
+  /** Item feature tables [N, dim], the first present one taken as attributes. */
+  image?: { data: Float32Array; dim: number };
+  /** See {@link image}. */
+  unified?: { data: Float32Array; dim: number };
+  /** See {@link image}. */
+  text?: { data: Float32Array; dim: number };
+  /** Item text (titles) per item. */
+  itemText?: string[];
+}
+
 /**
  * A catalogue from runner data without an item file: title words from `itemText`, and as
  * "genres" the item's attribute columns of the `image` table (multi-hot columns > 0.5 when
  * the table is binary, else its two largest), named `a<column>`; no decades.
  */
-export function catalogFromData(data: RetrievalData): ItemCatalog {
+export function catalogFromData(data: CatalogSource): ItemCatalog {
   const n = data.split.train.numItems;
   const img = data.image ?? data.unified ?? data.text;
   const binary = img ? img.data.every((v) => v === 0 || v === 1) : false;

@@ -19,7 +19,7 @@ export {
   tfidfKeywords,
   TOKENS,
 } from "./keywords.ts";
-export type { ItemCatalog } from "./keywords.ts";
+export type { CatalogSource, ItemCatalog } from "./keywords.ts";
 export { genreColour, poster, posters } from "./posters.ts";
 export { PreferenceEncoder, SoftPrefix } from "./preference.ts";
 export type { PreferenceEncoderConfig } from "./preference.ts";
