@@ -39,14 +39,18 @@ export class Named extends Module {
 }
 
 /** The transformer MLP `mlp.fc1` → GELU → `mlp.fc2`. */
-class Mlp extends Module {
+export class Mlp extends Module {
+  /** d → 4d. */
   readonly fc1: Linear;
+  /** 4d → d. */
   readonly fc2: Linear;
+  /** For width `dim`. */
   constructor(dim: number, seed: number) {
     super();
     this.fc1 = this.child("fc1", new Linear(dim, 4 * dim, { seed }));
     this.fc2 = this.child("fc2", new Linear(4 * dim, dim, { seed: seed + 1 }));
   }
+  /** fc2(GELU(fc1 x)). */
   forward(x: Tensor<"f32">): Tensor<"f32"> {
     return this.fc2.forward(gelu(this.fc1.forward(x)));
   }
@@ -94,9 +98,12 @@ export class SwinBlock extends Module {
 }
 
 /** Patch merging: 2×2 neighbours concatenated (4C) → C' = 2C. */
-class PatchMerging extends Module {
+export class PatchMerging extends Module {
+  /** 4C → 2C, no bias. */
   readonly reduction: Linear;
+  /** LayerNorm (after the reduction in V2, before it in V1). */
   readonly norm: LayerNorm;
+  /** For width `dim` on a `grid`² token grid. */
   constructor(readonly dim: number, readonly grid: number, readonly postNorm: boolean, s: number) {
     super();
     this.reduction = this.child(
@@ -105,6 +112,7 @@ class PatchMerging extends Module {
     );
     this.norm = this.child("norm", new LayerNorm(postNorm ? 2 * dim : 4 * dim));
   }
+  /** [n, g², C] → [n, (g/2)², 2C]. */
   forward(x: Tensor<"f32">): Tensor<"f32"> {
     const n = x.shape[0], g = this.grid, h = g / 2, C = this.dim;
     // [n, g·g, C] → [n, h, 2, h, 2, C] → [n, h, h, 2 (row), 2 (col), C] → [n, h·h, 4C].
@@ -120,14 +128,18 @@ class PatchMerging extends Module {
 }
 
 /** Conv patch embedding `patch_embed.proj` + `patch_embed.norm`: image → [n, tokens, C]. */
-class PatchEmbed extends Module {
+export class PatchEmbed extends Module {
+  /** patch × patch conv, stride patch. */
   readonly proj: Conv2d;
+  /** LayerNorm of the tokens. */
   readonly norm: LayerNorm;
+  /** `inCh` → `dim` channels. */
   constructor(inCh: number, dim: number, readonly patch: number, seed: number) {
     super();
     this.proj = this.child("proj", new Conv2d(inCh, dim, patch, { stride: patch, seed }));
     this.norm = this.child("norm", new LayerNorm(dim));
   }
+  /** [n, inCh, H, W] → [n, tokens, dim]. */
   forward(x: Tensor<"f32">): Tensor<"f32"> {
     const y = this.proj.forward(x); // [n, C, gh, gw]
     const [n, C, gh, gw] = y.shape;

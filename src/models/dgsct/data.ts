@@ -32,11 +32,15 @@ export interface AudioVisualOptions {
 
 /** Generated videos. */
 export interface AudioVisualData {
-  /** Sizes. */
+  /** Number of videos. */
   videos: number;
+  /** Segments per video. */
   segments: number;
+  /** Event classes (background is label `classes`). */
   classes: number;
+  /** Audio samples per segment. */
   samples: number;
+  /** Image side. */
   side: number;
   /** [videos, segments, samples] audio. */
   audio: Float32Array;

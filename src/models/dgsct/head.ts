@@ -158,50 +158,50 @@ class RnnEncoder extends Module {
 
 /** `TemporalAttention`: per-segment features of both modalities → v', a', gate. */
 export class TemporalAttention extends Module {
-  readonly vFc: Linear;
-  readonly aFc: Linear;
-  readonly videoEncoder: Relation;
-  readonly videoDecoder: Relation;
-  readonly audioEncoder: Relation;
-  readonly audioDecoder: Relation;
-  readonly rnn: RnnEncoder;
-  readonly audioGated: Gated;
-  readonly videoGated: Gated;
+  #vFc: Linear;
+  #aFc: Linear;
+  #videoEncoder: Relation;
+  #videoDecoder: Relation;
+  #audioEncoder: Relation;
+  #audioDecoder: Relation;
+  #rnn: RnnEncoder;
+  #audioGated: Gated;
+  #videoGated: Gated;
   #seeds: Seeds;
 
   /** From the last stages' widths of the visual and audio backbones. */
   constructor(readonly c: DgsctConfig, vIn: number, aIn: number, seed: number) {
     super();
     const d = c.dModel;
-    this.vFc = this.child("v_fc", new Linear(vIn, c.videoFc, { seed }));
-    this.aFc = this.child("a_fc", new Linear(aIn, c.audioFc, { seed: seed + 2 }));
+    this.#vFc = this.child("v_fc", new Linear(vIn, c.videoFc, { seed }));
+    this.#aFc = this.child("a_fc", new Linear(aIn, c.audioFc, { seed: seed + 2 }));
     // The official video encoder/decoder take `video_input_dim` (512) = 2d, the visual
     // BiLSTM's output width; here that width is written as 2d.
-    this.videoEncoder = this.child("video_encoder", new Relation(2 * d, c, false, seed + 1000));
-    this.videoDecoder = this.child("video_decoder", new Relation(2 * d, c, true, seed + 2000));
-    this.audioEncoder = this.child("audio_encoder", new Relation(d, c, false, seed + 3000));
-    this.audioDecoder = this.child("audio_decoder", new Relation(d, c, true, seed + 4000));
-    this.rnn = this.child(
+    this.#videoEncoder = this.child("video_encoder", new Relation(2 * d, c, false, seed + 1000));
+    this.#videoDecoder = this.child("video_decoder", new Relation(2 * d, c, true, seed + 2000));
+    this.#audioEncoder = this.child("audio_encoder", new Relation(d, c, false, seed + 3000));
+    this.#audioDecoder = this.child("audio_decoder", new Relation(d, c, true, seed + 4000));
+    this.#rnn = this.child(
       "audio_visual_rnn_layer",
       new RnnEncoder(c.audioFc, c.videoFc, d, seed + 5000),
     );
-    this.audioGated = this.child("audio_gated", new Gated(d, seed + 6000));
-    this.videoGated = this.child("video_gated", new Gated(d, seed + 6002));
+    this.#audioGated = this.child("audio_gated", new Gated(d, seed + 6000));
+    this.#videoGated = this.child("video_gated", new Gated(d, seed + 6002));
     this.#seeds = new Seeds(seed + 6004);
   }
 
   /** f_v [B, T, Cv], f_a [B, T, Ca] → v' [B, T, d], a' [B, T, d], gate [B, T, 1]. */
   forward(fv: Tensor<"f32">, fa: Tensor<"f32">): [Tensor<"f32">, Tensor<"f32">, Tensor<"f32">] {
-    const a = this.aFc.forward(fa);
-    let v = relu(this.vFc.forward(fv));
+    const a = this.#aFc.forward(fa);
+    let v = relu(this.#vFc.forward(fv));
     if (this.training && this.c.fcDropout > 0) v = dropout(v, this.c.fcDropout, this.#seeds.next());
-    const ar = this.rnn.audioRnn.forward(a).output; // [B, T, d]
-    const vr = this.rnn.visualRnn.forward(v).output; // [B, T, 2d]
-    const kvV = this.videoEncoder.forward(vr);
-    const qA = this.audioDecoder.forward(ar, kvV);
-    const kvA = this.audioEncoder.forward(ar);
-    const qV = this.videoDecoder.forward(vr, kvA);
-    const ga = this.audioGated.forward(kvA), gv = this.videoGated.forward(kvV);
+    const ar = this.#rnn.audioRnn.forward(a).output; // [B, T, d]
+    const vr = this.#rnn.visualRnn.forward(v).output; // [B, T, 2d]
+    const kvV = this.#videoEncoder.forward(vr);
+    const qA = this.#audioDecoder.forward(ar, kvV);
+    const kvA = this.#audioEncoder.forward(ar);
+    const qV = this.#videoDecoder.forward(vr, kvA);
+    const ga = this.#audioGated.forward(kvA), gv = this.#videoGated.forward(kvV);
     const gate = mul(ga, gv);
     const vOut = mul(qV, affine(ga, 0.1, 1)); // q + 0.1·g·q
     const aOut = mul(qA, affine(gv, 0.1, 1));
@@ -222,26 +222,26 @@ class Localize extends Module {
 
 /** `CMBS`: class activation, top-4 scores, localisation. */
 export class Cmbs extends Module {
-  readonly audioCas: Linear;
-  readonly videoCas: Linear;
-  readonly localize: Localize;
+  #audioCas: Linear;
+  #videoCas: Linear;
+  #localize: Localize;
   /** d → K classes. */
   constructor(d: number, readonly K: number, seed: number) {
     super();
-    this.localize = this.child("localize_module", new Localize(d, K, seed));
-    this.audioCas = this.child("audio_cas", new Linear(d, K, { seed: seed + 4 }));
-    this.videoCas = this.child("video_cas", new Linear(d, K, { seed: seed + 6 }));
+    this.#localize = this.child("localize_module", new Localize(d, K, seed));
+    this.#audioCas = this.child("audio_cas", new Linear(d, K, { seed: seed + 4 }));
+    this.#videoCas = this.child("video_cas", new Linear(d, K, { seed: seed + 6 }));
   }
 
   /** v', a' [B, T, d] → is_event [B, T], event [B, K], av_score [B, K]. */
   forward(v: Tensor<"f32">, a: Tensor<"f32">): [Tensor<"f32">, Tensor<"f32">, Tensor<"f32">] {
     const [B, T] = v.shape;
-    const sv = topKMean(this.videoCas.forward(v), 4);
-    const sa = topKMean(this.audioCas.forward(a), 4);
+    const sv = topKMean(this.#videoCas.forward(v), 4);
+    const sa = topKMean(this.#audioCas.forward(a), 4);
     const avScore = scale(add(sv, sa), 0.5);
     const fused = scale(add(v, a), 0.5);
-    const isEvent = reshape(this.localize.classifier.forward(fused), [B, T]);
-    const cls = this.localize.eventClassifier.forward(max(fused, 1));
+    const isEvent = reshape(this.#localize.classifier.forward(fused), [B, T]);
+    const cls = this.#localize.eventClassifier.forward(max(fused, 1));
     return [isEvent, add(cls, scale(avScore, 0.3)), avScore];
   }
 }

@@ -9,6 +9,16 @@ export { type AdaptMode, type DgsctConfig, dgsctConfig } from "./config.ts";
 export { type AdapterDims, type AdapterOutput, ALPHA, BETA, DgsctAdapter } from "./adapter.ts";
 export { type AveBatch, Dgsct } from "./model.ts";
 export {
+  Backbone,
+  type BackboneOptions,
+  Mlp,
+  ModuleList,
+  PatchEmbed,
+  PatchMerging,
+  Stage,
+  SwinBlock,
+} from "./backbone.ts";
+export {
   aveLoss,
   Cmbs,
   crossEntropy,
