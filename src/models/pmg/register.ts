@@ -42,7 +42,17 @@ register({
     samplesPerUser: int(8, "training pairs per user (the most recent training items)"),
   },
   training: { lr: 2e-3, batchSize: 64, epochs: 8, patience: 3 },
-  tiny: { dim: 16, condDim: 16, channels: 8, layers: 1, keywords: 4, history: 4, posterSize: 8 },
+  tiny: {
+    dim: 16,
+    condDim: 16,
+    channels: 8,
+    layers: 1,
+    keywords: 4,
+    history: 4,
+    posterSize: 8,
+    samplesPerUser: 2,
+    probeSamples: 32,
+  },
   build: async ({ data, config: c }) => {
     const cat = c.items
       ? catalogFromItemFile(
