@@ -8,7 +8,7 @@
 export { SparCode, SPARCODE_DEFAULTS } from "./model.ts";
 export type { SparCodeConfig } from "./model.ts";
 export { PairScorer } from "./scorer.ts";
-export type { Backbone, PairScorerOptions } from "./scorer.ts";
+export type { Backbone as PairScorerBackbone, PairScorerOptions } from "./scorer.ts";
 export { AllToAll, pairwiseTask, TwoTower } from "./baselines.ts";
 export type { BaselineConfig, PairwiseScorer } from "./baselines.ts";
 export {
