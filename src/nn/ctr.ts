@@ -16,6 +16,7 @@ import { Module } from "./module.ts";
 import { add, div, mul, scale, sqrt, square, sub } from "../ops/core/elementwise.ts";
 import { dropout } from "./dropout.ts";
 import { mean, sum } from "../ops/core/reduce.ts";
+import { fused, fx } from "../ops/core/fused.ts";
 import { reshape } from "../ops/core/shape.ts";
 import { noGrad } from "../autograd/tape.ts";
 import { full, keep, ones, runtime, type Tensor, zeros } from "../tensor.ts";
@@ -57,6 +58,8 @@ export function fmInteraction(e: Tensor<"f32">): Tensor<"f32"> {
   return scale(sum(sub(square(s), q), 1, true), 0.5);
 }
 
+const CROSS = fx.add(fx.mul(fx.input(0), fx.input(1)), fx.input(2)); // x0 ⊙ h + x
+
 /** DCN-v2's cross network (full-rank): `x_{l+1} = x_0 ⊙ (W_l x_l + b_l) + x_l`. */
 export class CrossNetV2 extends Module {
   /** W_l, b_l (`cross_layers.<l>`). */
@@ -74,7 +77,7 @@ export class CrossNetV2 extends Module {
   /** x_0 `[B, D]` → x_L `[B, D]`. */
   forward(x0: Tensor<"f32">): Tensor<"f32"> {
     let x = x0;
-    for (const l of this.layers) x = add(mul(x0, l.forward(x)), x);
+    for (const l of this.layers) x = fused(CROSS, [x0, l.forward(x), x]);
     return x;
   }
 }

@@ -9,8 +9,8 @@ import { kernel } from "../../gpu/kernel.ts";
 import { type Node, record, type RuleTable } from "../../autograd/tape.ts";
 import { fmt, type Tensor } from "../../tensor.ts";
 import { expectDtype, expectSameShape, groups, launch, output } from "../common.ts";
-import { add, affine, mul, neg, softplus, sub } from "../core/elementwise.ts";
 import { mean, reduceAxis } from "../core/reduce.ts";
+import { type Expr, fused, fx } from "../core/fused.ts";
 import * as commonWgsl from "../../../shaders/common/wgsl.ts";
 import * as lossesWgsl from "../../../shaders/losses/wgsl.ts";
 
@@ -227,6 +227,19 @@ export function bprGrad(node: Node<"bpr">, gy: Tensor<"f32">): Tensor<"f32">[] {
 
 // --- Composed losses ----------------------------------------------------------------------
 
+// Per element: softplus(x) − x·y; with a positive weight w, x − x·y + (1 + (w − 1)·y)·softplus(−x).
+const BCE = fx.sub(fx.softplus(fx.input(0)), fx.mul(fx.input(0), fx.input(1)));
+const bceWeighted = new Map<number, Expr>();
+function bceWeightedExpr(w: number): Expr {
+  let e = bceWeighted.get(w);
+  if (!e) {
+    const [x, y] = [fx.input(0), fx.input(1)];
+    e = fx.add(fx.sub(x, fx.mul(y, x)), fx.mul(fx.affine(y, w - 1, 1), fx.softplus(fx.neg(x))));
+    bceWeighted.set(w, e);
+  }
+  return e;
+}
+
 /**
  * Binary cross-entropy on logits, mean over all elements (PyTorch's
  * `BCEWithLogitsLoss`): `softplus(x) − x·y`, or with `posWeight` w
@@ -241,9 +254,8 @@ export function bceWithLogits(
   expectDtype("bceWithLogits", targets, "f32", "targets");
   expectSameShape("bceWithLogits", logits, targets);
   const w = opts.posWeight;
-  if (w === undefined) return mean(sub(softplus(logits), mul(logits, targets)));
-  const lin = sub(logits, mul(targets, logits));
-  return mean(add(lin, mul(affine(targets, w - 1, 1), softplus(neg(logits)))));
+  if (w === undefined) return mean(fused(BCE, [logits, targets]));
+  return mean(fused(bceWeightedExpr(w), [logits, targets]));
 }
 
 /** Attributes of this family's differentiable op kinds (merged into `OpAttrs`). */
