@@ -18,19 +18,24 @@
  */
 
 import * as wg from "../internal.ts";
+import { CtrBaseline } from "../src/models/ctrbase/model.ts";
+import type { CtrBatch, FeatureSpec } from "../src/nn/features.ts";
 import { loadAverage, markdownTable, writeReport } from "./harness.ts";
+import { startTfjs, type TfjsBench, tfjsDcn, tfjsRead, tfjsTransformer } from "./step_tfjs.ts";
 
 type Args = Record<string, string>;
 const args: Args = Object.fromEntries(
   Deno.args.map((a) => a.replace(/^--/, "").split("=")).map(([k, v]) => [k, v ?? "true"]),
 );
-const MODELS = (args.models ?? "lightgcn,alignrec,transformer").split(",");
+const MODELS = (args.models ?? "lightgcn,alignrec,transformer,dcnv2").split(",");
 const STEPS = Number(args.steps ?? 8);
 const OUT = args.out ?? "bench/results/step";
 const SHAPE = { users: 6022, items: 3043, interactions: 796244 };
 const BATCH = 2048;
 const DMM = 128; // synthetic item features for AlignRec (ML-1M has none)
 const TF = { B: 64, L: 50, d: 64, heads: 2, ff: 256, layers: 2 };
+/** DCN-v2 on Criteo's field layout (26 categorical, 13 numeric), FuxiCTR-like widths. */
+const CTR = { B: 2048, cat: 26, num: 13, vocab: 10000, d: 16, cross: 3, hidden: [400, 400, 400] };
 
 // --- data -----------------------------------------------------------------------------------
 
@@ -186,6 +191,79 @@ function transformerBench(): Bench {
   };
 }
 
+/** Fixed CTR batches: Zipf-like ids per field, standard-normal numerics, 25% positives. */
+export function ctrBatches(n: number, seed = 6): CtrBatch[] {
+  const rng = new wg.Rng(seed);
+  const w = powerLaw(CTR.vocab, 1.1, rng);
+  const cdf = new Float64Array(CTR.vocab);
+  w.reduce((acc, x, i) => (cdf[i] = acc + x), 0);
+  const pick = () => {
+    const x = rng.uniform() * cdf[CTR.vocab - 1];
+    let lo = 0;
+    let hi = CTR.vocab - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const { B, cat, num } = CTR;
+  return Array.from({ length: n }, () => ({
+    size: B,
+    labels: Float32Array.from({ length: B }, () => (rng.uniform() < 0.25 ? 1 : 0)),
+    categorical: Int32Array.from({ length: B * cat }, pick),
+    numeric: Float32Array.from({ length: B * num }, () => rng.normal()),
+    sequences: [],
+  }));
+}
+
+function ctrSpecs(): FeatureSpec[] {
+  return [
+    ...Array.from({ length: CTR.cat }, (_, j): FeatureSpec => ({
+      name: `C${j + 1}`,
+      type: "categorical",
+      vocabSize: CTR.vocab,
+    })),
+    ...Array.from({ length: CTR.num }, (_, j): FeatureSpec => ({
+      name: `I${j + 1}`,
+      type: "numeric",
+    })),
+  ];
+}
+
+function dcnBench(bs: CtrBatch[]): Bench {
+  const model = new CtrBaseline("dcnv2", ctrSpecs(), {
+    embeddingDim: CTR.d,
+    numCrossLayers: CTR.cross,
+    dnnHidden: CTR.hidden,
+    embeddingRegularizer: 0,
+  });
+  const opt = new wg.Adam(model.parameters(), { lr: 1e-3 });
+  return {
+    name: "dcnv2",
+    samples: CTR.B,
+    step(i, prof) {
+      return wg.keep(wg.tidy(() => {
+        if (prof) prof.phase = "forward";
+        const b = bs[i % bs.length];
+        const logits = wg.reshape(model.forward(b), [b.size]);
+        const loss = wg.bceWithLogits(logits, wg.tensor(b.labels, [b.size]));
+        if (prof) prof.phase = "backward";
+        wg.backward(loss);
+        if (prof) prof.phase = "optimizer";
+        opt.step();
+        opt.zeroGrad();
+        return loss;
+      }));
+    },
+    dispose() {
+      opt.dispose();
+      model.dispose();
+    },
+  };
+}
+
 /** CPU milliseconds of this process so far (utime + stime, 10 ms ticks), null off Linux. */
 function processCpuMs(): number | null {
   try {
@@ -246,6 +324,104 @@ async function measure(b: Bench, adapter: string): Promise<Measured> {
   };
 }
 
+// --- tfjs-webgpu ------------------------------------------------------------------------------
+
+interface TfjsMeasured {
+  model: string;
+  samplesPerSec: number;
+  msPerStep: number;
+  cpuMsPerStep: number | null;
+  load: number[] | null;
+  finalLoss: number;
+}
+
+async function measureTfjs(b: TfjsBench): Promise<TfjsMeasured> {
+  for (let i = 0; i < 2; i++) {
+    const l = b.step(i);
+    await tfjsRead(l);
+    l.dispose();
+  }
+  const load = loadAverage();
+  const t0 = performance.now();
+  const c0 = processCpuMs();
+  const losses = [];
+  for (let i = 0; i < STEPS; i++) losses.push(b.step(i));
+  const last = await tfjsRead(losses[losses.length - 1]);
+  const ms = (performance.now() - t0) / STEPS;
+  const c1 = processCpuMs();
+  for (const l of losses) l.dispose();
+  return {
+    model: b.name,
+    samplesPerSec: b.samples * 1000 / ms,
+    msPerStep: ms,
+    cpuMsPerStep: c0 === null || c1 === null ? null : (c1 - c0) / STEPS,
+    load,
+    finalLoss: last,
+  };
+}
+
+/** The tfjs-webgpu runs of the models it can express (transformer, DCN-v2). */
+async function runTfjs(cb: CtrBatch[]): Promise<{ version: string; runs: TfjsMeasured[] }> {
+  const want = MODELS.filter((m) => m === "transformer" || m === "dcnv2");
+  if (!want.length) return { version: "", runs: [] };
+  const { version, adapter } = await startTfjs();
+  console.error(`tfjs-webgpu ${version} on ${adapter}`);
+  const runs: TfjsMeasured[] = [];
+  for (const m of want) {
+    const b = m === "dcnv2" ? tfjsDcn(CTR, cb) : tfjsTransformer(
+      TF,
+      normals(TF.B * TF.L * TF.d, 3),
+      normals(TF.B * TF.L * TF.d, 4),
+    );
+    const r = await measureTfjs(b);
+    b.dispose();
+    console.error(
+      `tfjs ${m}: ${r.samplesPerSec.toFixed(0)} samples/s, ${r.msPerStep.toFixed(1)} ms/step`,
+    );
+    runs.push(r);
+  }
+  return { version, runs };
+}
+
+function tfjsSection(res: Measured[], tfjs: { version: string; runs: TfjsMeasured[] }): string[] {
+  if (!tfjs.runs.length) return [];
+  const rows = tfjs.runs.map((t) => {
+    const w = res.find((r) => r.model === t.model)!;
+    const cpu = w.cpuMsPerStep && t.cpuMsPerStep ? t.cpuMsPerStep / w.cpuMsPerStep : NaN;
+    return [
+      t.model,
+      w.samplesPerSec.toFixed(0),
+      t.samplesPerSec.toFixed(0),
+      t.msPerStep.toFixed(1),
+      t.cpuMsPerStep === null ? "-" : t.cpuMsPerStep.toFixed(0),
+      (w.samplesPerSec / t.samplesPerSec).toFixed(2) + "×",
+      Number.isFinite(cpu) ? cpu.toFixed(2) + "×" : "-",
+    ];
+  });
+  return [
+    `## Against tfjs-webgpu ${tfjs.version} (same adapter, same process)`,
+    ``,
+    `The same models written with tfjs-core ops and its autodiff (bench/step_tfjs.ts), Adam; tfjs`,
+    `has no sparse-dense product, so the graph models are not compared. Its steps ran after`,
+    `wgrec's in the same process, on its own device.`,
+    ``,
+    markdownTable(
+      [
+        "model",
+        "wgrec samples/s",
+        "tfjs samples/s",
+        "tfjs ms/step",
+        "tfjs CPU ms/step",
+        "wgrec/tfjs (wall)",
+        "(CPU time)",
+      ],
+      rows,
+      ["l", "r", "r", "r", "r", "r", "r"],
+    ),
+    ``,
+  ];
+}
+
 // --- PyTorch ---------------------------------------------------------------------------------
 
 async function writeData(
@@ -253,6 +429,7 @@ async function writeData(
   g: wg.Interactions,
   bs: wg.TripletBatch[],
   feat: Float32Array,
+  cb: CtrBatch[],
 ) {
   await Deno.mkdir(dir, { recursive: true });
   const w = (n: string, a: ArrayBufferView) =>
@@ -263,7 +440,26 @@ async function writeData(
   bs.forEach((b, i) => [b.users, b.pos, b.neg].forEach((a, k) => flat.set(a, (3 * i + k) * BATCH)));
   await w("batches.i32", flat);
   await w("features.f32", feat);
-  const meta = { ...SHAPE, batch: BATCH, nBatches: bs.length, dmm: DMM, tf: TF, steps: STEPS };
+  const cat = new Int32Array(cb.length * CTR.B * CTR.cat);
+  const num = new Float32Array(cb.length * CTR.B * CTR.num);
+  const lab = new Float32Array(cb.length * CTR.B);
+  cb.forEach((b, i) => {
+    cat.set(b.categorical, i * b.categorical.length);
+    num.set(b.numeric, i * b.numeric.length);
+    lab.set(b.labels, i * CTR.B);
+  });
+  await w("ctr_cat.i32", cat);
+  await w("ctr_num.f32", num);
+  await w("ctr_labels.f32", lab);
+  const meta = {
+    ...SHAPE,
+    batch: BATCH,
+    nBatches: bs.length,
+    dmm: DMM,
+    tf: TF,
+    ctr: { ...CTR, nBatches: cb.length },
+    steps: STEPS,
+  };
   await Deno.writeTextFile(`${dir}/meta.json`, JSON.stringify(meta));
 }
 
@@ -286,12 +482,15 @@ if (import.meta.main) {
   const g = mlShapedGraph();
   const bs = batches(g, 4);
   const feat = normals(SHAPE.items * DMM, 5);
+  const cb = ctrBatches(4);
   const results: Measured[] = [];
   for (const m of MODELS) {
     const b = m === "lightgcn"
       ? recommenderBench(m, new wg.LightGCN(g, { layers: 3, embeddingSize: 64 }), g, bs)
       : m === "alignrec"
       ? recommenderBench(m, new wg.AlignRec(g, feat), g, bs)
+      : m === "dcnv2"
+      ? dcnBench(cb)
       : transformerBench();
     const r = await measure(b, adapter);
     b.dispose();
@@ -301,10 +500,18 @@ if (import.meta.main) {
     results.push(r);
     wg.runtime().trim();
   }
+  let tfjs: { version: string; runs: TfjsMeasured[] } = { version: "", runs: [] };
+  if (args["no-tfjs"] !== "true") {
+    try {
+      tfjs = await runTfjs(cb);
+    } catch (e) {
+      console.error(`tfjs-webgpu side skipped: ${(e as Error).message}`);
+    }
+  }
   let torch: Record<string, unknown>[] = [];
   if (args["no-torch"] !== "true") {
     const dir = await Deno.makeTempDir({ prefix: "wgrec_step_" });
-    await writeData(dir, g, bs, feat);
+    await writeData(dir, g, bs, feat, cb);
     try {
       torch = await runTorch(dir, MODELS);
     } catch (e) {
@@ -312,10 +519,15 @@ if (import.meta.main) {
     }
     await Deno.remove(dir, { recursive: true });
   }
-  await report(adapter, results, torch);
+  await report(adapter, results, torch, tfjs);
 }
 
-async function report(adapter: string, res: Measured[], torch: Record<string, unknown>[]) {
+async function report(
+  adapter: string,
+  res: Measured[],
+  torch: Record<string, unknown>[],
+  tfjs: { version: string; runs: TfjsMeasured[] },
+) {
   const fmtLoad = (
     l: unknown,
   ) => (Array.isArray(l) ? l.map((x) => Number(x).toFixed(2)).join(" ") : "?");
@@ -387,17 +599,19 @@ async function report(adapter: string, res: Measured[], torch: Record<string, un
     `dropout 0, MSE to a fixed target. ${STEPS} timed steps after 2 warm-up steps; load = 1/5/15-min`,
     `load average at the start of each timed window (other processes share the cores). CPU ms =`,
     `CPU time of the whole process per step (all threads); the CPU-time ratio is the fairer one`,
-    `when the machine is loaded (wall-clock shares of a busy machine are luck). tfjs-webgpu is`,
-    `not in this table: it has no sparse product for the graph models, and its transformer step`,
-    `(layers and gradients written out by hand) is not written yet.`,
+    `when the machine is loaded (wall-clock shares of a busy machine are luck). DCN-v2:`,
+    `Criteo's layout (${CTR.cat} categorical fields of ${CTR.vocab} ids, Zipf-like, and ${CTR.num}`,
+    `numeric), d = ${CTR.d}, ${CTR.cross} cross layers parallel to an MLP ${CTR.hidden.join("-")},`,
+    `batch ${CTR.B}, BCE with logits, one table per field.`,
     ``,
     markdownTable(head, rows, ["l", "r", "r", "r", "l", "r", "r", "r", "l", "r", "r", "r", "r"]),
     ``,
+    ...tfjsSection(res, tfjs),
     `## Per-kernel breakdown (wgrec, profiler window of 2 steps)`,
     ``,
     ...breakdown.flatMap((b) => [b, ""]),
   ].join("\n");
-  const data = { adapter, args: Deno.args, wgrec: res, torch };
+  const data = { adapter, args: Deno.args, wgrec: res, torch, tfjs };
   await writeReport(OUT, md, data);
   console.log(md);
 }

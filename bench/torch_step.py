@@ -3,7 +3,7 @@
 Usage (step_bench.ts runs it): /usr/bin/python3 bench/torch_step.py DATA_DIR MODELS
 DATA_DIR holds what step_bench.ts wrote: meta.json, users.i32/items.i32 (the ML-1M-shaped
 interactions), batches.i32 (fixed (user, pos, neg) batches), features.f32 (AlignRec's item
-features). MODELS is a comma list of lightgcn, alignrec, transformer. Prints a JSON list of
+features). MODELS is a comma list of lightgcn, alignrec, transformer, dcnv2. Prints a JSON list of
 {model, samplesPerSec, msPerStep, ...} on stdout.
 
 The models are plain re-implementations of the spec equations (../shared/specs/alignrec.md
@@ -14,6 +14,9 @@ for AlignRec and the LightGCN it builds on), with sparse products by torch.spars
   the positives' rows + of the users' rows, τ 0.2, one direction) + 0.1·L_sim + 0.1·UIA cosine.
 - Transformer: 2 × nn.TransformerEncoderLayer(64, 2 heads, FFN 256, dropout 0, post-LN,
   batch_first), MSE to a fixed target.
+- DCN-v2 (parallel): one nn.Embedding per categorical field, numeric fields as value · w_f,
+  x0 = flatten(E); x_{l+1} = x0 ⊙ (W_l x_l + b_l) + x_l (3 layers) beside an MLP 400-400-400;
+  fc([x_L; MLP(x0)]); BCE with logits (ctr_*.i32/f32 hold the batches).
 Each step: forward, backward, Adam step, zero_grad. Threads: the machine's core count.
 """
 import json
@@ -148,6 +151,47 @@ class Encoder(torch.nn.Module):
         return ((h - self.t) ** 2).mean()
 
 
+class DCNv2(torch.nn.Module):
+    def __init__(self, ctr, d):
+        super().__init__()
+        nb, B, C, N = ctr["nBatches"], ctr["B"], ctr["cat"], ctr["num"]
+        self.cat = torch.from_numpy(
+            np.fromfile(os.path.join(d, "ctr_cat.i32"), dtype=np.int32).astype(np.int64)
+        ).reshape(nb, B, C)
+        self.num = torch.from_numpy(np.fromfile(os.path.join(d, "ctr_num.f32"),
+                                                dtype=np.float32)).reshape(nb, B, N)
+        self.y = torch.from_numpy(np.fromfile(os.path.join(d, "ctr_labels.f32"),
+                                              dtype=np.float32)).reshape(nb, B)
+        e = ctr["d"]
+        self.tables = torch.nn.ModuleList([torch.nn.Embedding(ctr["vocab"], e) for _ in range(C)])
+        for t in self.tables:
+            torch.nn.init.normal_(t.weight, std=1e-4)
+        self.numeric_weight = torch.nn.Parameter(torch.randn(N, e) * 1e-4)
+        D = (C + N) * e
+        self.cross = torch.nn.ModuleList([torch.nn.Linear(D, D) for _ in range(ctr["cross"])])
+        sizes = [D] + ctr["hidden"]
+        self.dnn = torch.nn.ModuleList([torch.nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])])
+        self.fc = torch.nn.Linear(D + sizes[-1], 1)
+        self.i = 0
+
+    def loss(self, *_):
+        k = self.i % self.cat.shape[0]
+        self.i += 1
+        cat, num, y = self.cat[k], self.num[k], self.y[k]
+        B = cat.shape[0]
+        e = [t(cat[:, j]) for j, t in enumerate(self.tables)]
+        e.append((num[:, :, None] * self.numeric_weight[None]).reshape(B, -1))
+        x0 = torch.cat(e, 1)
+        x = x0
+        for lin in self.cross:
+            x = x0 * lin(x) + x
+        h = x0
+        for lin in self.dnn:
+            h = torch.relu(lin(h))
+        logit = self.fc(torch.cat([x, h], 1)).squeeze(1)
+        return F.binary_cross_entropy_with_logits(logit, y)
+
+
 def measure(name, model, batches, samples, steps):
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
 
@@ -187,6 +231,8 @@ def main():
                         meta["batch"], steps)
         elif m == "transformer":
             r = measure(m, Encoder(meta["tf"]), batches, meta["tf"]["B"], steps)
+        elif m == "dcnv2":
+            r = measure(m, DCNv2(meta["ctr"], d), batches, meta["ctr"]["B"], steps)
         else:
             raise SystemExit(f"unknown model {m}")
         print(f"torch {m}: {r['samplesPerSec']:.0f} samples/s, {r['msPerStep']:.1f} ms/step",
