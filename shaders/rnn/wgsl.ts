@@ -169,6 +169,91 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 `;
 
+/** `shaders/rnn/lstm_bwd.wgsl`. */
+export const lstm_bwd: string = `// Backward of lstm_fwd over processing steps [t0, t1), walked from t1 − 1 down. The carried
+// (∂h, ∂c) of every sequence (in \`carry\` between chunks; zero before the last chunk) gains
+// gy[b, t] = [∂h | ∂c] of the step's outputs, then, with the saved gates and cells,
+//   ∂c += ∂h·o·(1 − tanh²c)   ∂a_i = ∂c·g·i(1 − i)   ∂a_f = ∂c·c_prev·f(1 − f)
+//   ∂a_g = ∂c·i·(1 − g²)      ∂a_o = ∂h·tanh c·o(1 − o)
+//   dgi_t = ∂a      ∂h ← W_hhᵀ ∂a      ∂c ← ∂c·f
+// c_prev is out's cell at the previous processing step (zero at the first). The weight
+// gradient Σ_t ∂a_tᵀ h_prev is one matmul on the host.
+var<workgroup> dhs: array<f32, MAX_H>;
+var<workgroup> gsh: array<f32, 1024>;
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let H = u.hidden;
+  let T = u.steps;
+  let b0 = seq_id(wid, nwg);
+  let live = b0 < u.batch;
+  let b = min(b0, u.batch - 1u);
+  var dcs: array<f32, MAX_UNITS>;
+  var k = 0u;
+  for (var j = lid; j < H; j += WG_X) {
+    dhs[j] = carry[b * 2u * H + j];
+    dcs[k] = carry[b * 2u * H + H + j];
+    k++;
+  }
+  workgroupBarrier();
+  for (var s = u.t1; s > u.t0; s--) {
+    let row = b * T + time_of(s - 1u);
+    let g0 = row * 4u * H;
+    var dn: array<f32, MAX_UNITS>;
+    k = 0u;
+    for (var j = lid; j < H; j += WG_X) {
+      let dh = dhs[j] + gy[row * 2u * H + j];
+      let i = gates[g0 + j];
+      let f = gates[g0 + H + j];
+      let g = gates[g0 + 2u * H + j];
+      let o = gates[g0 + 3u * H + j];
+      let tc = lstm_tanh(out[row * 2u * H + H + j]);
+      var cp = 0.0;
+      if (s > 1u) { cp = out[(b * T + time_of(s - 2u)) * 2u * H + H + j]; }
+      let dc = dcs[k] + gy[row * 2u * H + H + j] + dh * o * (1.0 - tc * tc);
+      let da = vec4<f32>(dc * g * i * (1.0 - i), dc * cp * f * (1.0 - f), dc * i * (1.0 - g * g),
+                         dh * tc * o * (1.0 - o));
+      if (live) {
+        dgi[g0 + j] = da.x;
+        dgi[g0 + H + j] = da.y;
+        dgi[g0 + 2u * H + j] = da.z;
+        dgi[g0 + 3u * H + j] = da.w;
+      }
+      gsh[j] = da.x;
+      gsh[H + j] = da.y;
+      gsh[2u * H + j] = da.z;
+      gsh[3u * H + j] = da.w;
+      dcs[k] = dc * f;
+      k++;
+    }
+    workgroupBarrier();
+    k = 0u;
+    for (var j = lid; j < H; j += WG_X) {
+      var acc = 0.0;
+      for (var r = 0u; r < 4u * H; r++) { acc += whh[r * H + j] * gsh[r]; }
+      dn[k] = acc;
+      k++;
+    }
+    workgroupBarrier();
+    k = 0u;
+    for (var j = lid; j < H; j += WG_X) {
+      dhs[j] = dn[k];
+      k++;
+    }
+    workgroupBarrier();
+  }
+  if (live) {
+    k = 0u;
+    for (var j = lid; j < H; j += WG_X) {
+      carry[b * 2u * H + j] = dhs[j];
+      carry[b * 2u * H + H + j] = dcs[k];
+      k++;
+    }
+  }
+}
+`;
+
 /** `shaders/rnn/lstm_cell.wgsl`. */
 export const lstm_cell: string = `// One LSTM step after the gate pre-activations gates[b] = x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh
 // (PyTorch's gate order i, f, g, o): c = σ(f)·c_prev + σ(i)·tanh(g), h = σ(o)·tanh(c).
@@ -230,4 +315,92 @@ fn lstm_tanh(x: f32) -> f32 {
   let e = exp(-2.0 * abs(x));
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
+`;
+
+/** `shaders/rnn/lstm_fwd.wgsl`. */
+export const lstm_fwd: string = `// LSTM recurrence over processing steps [t0, t1) of every sequence, one workgroup per sequence
+// (PyTorch's gate order i, f, g, o):
+//   (a_i, a_f, a_g, a_o) = gi_t + W_hh h       c' = σ(a_f)·c + σ(a_i)·tanh(a_g)       h' = σ(a_o)·tanh(c')
+// gi = x W_ihᵀ + b_ih + b_hh is precomputed by one matmul. Step s runs time t = s, or T − 1 − s
+// when u.rev != 0 (the reverse direction). Writes out[b, t] = [h | c] and saves the activated
+// gates (i, f, g, o) for the backward. h lives in workgroup memory (every unit reads all of it);
+// c stays in the registers of the invocation that owns the unit. A chunk (t0 > 0) restarts from
+// out at the previous step's time; the first starts from zero.
+var<workgroup> hs: array<f32, MAX_H>;
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let H = u.hidden;
+  let T = u.steps;
+  let b0 = seq_id(wid, nwg);
+  let live = b0 < u.batch;
+  let b = min(b0, u.batch - 1u);
+  var cs: array<f32, MAX_UNITS>;
+  var k = 0u;
+  for (var j = lid; j < H; j += WG_X) {
+    var h = 0.0;
+    var c = 0.0;
+    if (u.t0 > 0u) {
+      let o = (b * T + time_of(u.t0 - 1u)) * 2u * H;
+      h = out[o + j];
+      c = out[o + H + j];
+    }
+    hs[j] = h;
+    cs[k] = c;
+    k++;
+  }
+  workgroupBarrier();
+  for (var s = u.t0; s < u.t1; s++) {
+    let row = b * T + time_of(s);
+    let g0 = row * 4u * H;
+    var hn: array<f32, MAX_UNITS>;
+    k = 0u;
+    for (var j = lid; j < H; j += WG_X) {
+      var a = vec4<f32>(gi[g0 + j], gi[g0 + H + j], gi[g0 + 2u * H + j], gi[g0 + 3u * H + j]);
+      for (var q = 0u; q < H; q++) {
+        let h = hs[q];
+        a += h * vec4<f32>(whh[j * H + q], whh[(H + j) * H + q], whh[(2u * H + j) * H + q],
+                           whh[(3u * H + j) * H + q]);
+      }
+      let i = lstm_sigmoid(a.x);
+      let f = lstm_sigmoid(a.y);
+      let g = lstm_tanh(a.z);
+      let o = lstm_sigmoid(a.w);
+      let c = f * cs[k] + i * g;
+      let h = o * lstm_tanh(c);
+      cs[k] = c;
+      hn[k] = h;
+      if (live) {
+        gates[g0 + j] = i;
+        gates[g0 + H + j] = f;
+        gates[g0 + 2u * H + j] = g;
+        gates[g0 + 3u * H + j] = o;
+        out[row * 2u * H + j] = h;
+        out[row * 2u * H + H + j] = c;
+      }
+      k++;
+    }
+    workgroupBarrier();
+    k = 0u;
+    for (var j = lid; j < H; j += WG_X) {
+      hs[j] = hn[k];
+      k++;
+    }
+    workgroupBarrier();
+  }
+}
+`;
+
+/** `shaders/rnn/lstm_seq_common.wgsl`. */
+export const lstm_seq_common: string = `// Shared by the LSTM sequence kernels: one workgroup per sequence, each invocation owning hidden
+// units j = lid, lid + WG_X, … (at most MAX_UNITS of them, so H ≤ WG_X · MAX_UNITS).
+const MAX_H: u32 = 256u;
+const MAX_UNITS: u32 = 4u;
+
+// Sequence index of this workgroup (the runtime may fold a long launch into (x, y)).
+fn seq_id(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
+
+// Time index of processing step s: s forward, T − 1 − s for the reverse direction.
+fn time_of(s: u32) -> u32 { return select(s, u.steps - 1u - s, u.rev != 0u); }
 `;

@@ -2,10 +2,16 @@
 // bidirectional) against a CPU LSTM with PyTorch's gate order, gradients through time, bad input.
 import fc from "npm:fast-check@3";
 import {
+  add,
+  backward,
   lstm,
   lstmCell,
+  lstmSequence,
+  lstmTuning,
   type LstmWeights,
+  mul,
   readAll,
+  sum,
   type Tensor,
   tensor,
   tidy,
@@ -181,6 +187,63 @@ gpuTest("lstm: gradients through time match finite differences (x and weights)",
   );
 });
 
+/** Runs `f` with the sequence kernel's tuning changed, restoring it after. */
+async function withTuning<T>(t: Partial<typeof lstmTuning>, f: () => Promise<T>): Promise<T> {
+  const saved = { ...lstmTuning };
+  Object.assign(lstmTuning, t);
+  try {
+    return await f();
+  } finally {
+    Object.assign(lstmTuning, saved);
+  }
+}
+
+gpuTest("lstm: the fused recurrence equals the per-step form (values and gradients)", async () => {
+  // Chunked to one step per dispatch, bidirectional, a loss on the output and the final h and c:
+  // every gradient of the sequence kernels against the per-step matmul + cell ops.
+  const [B, T, I, H] = [3, 5, 2, 3];
+  const ws = hostWeights(1, 2, I, H, 21);
+  const x = randArray(B * T * I, 4);
+  const run = () =>
+    vals(() => {
+      const xt = tensor(x, [B, T, I]);
+      const w = gpuWeights(ws, I, H);
+      const ps = [xt, ...w[0].flatMap((d) => [d.weightIh, d.weightHh, d.biasIh!, d.biasHh!])];
+      for (const p of ps) p.requiresGrad = true;
+      const r = lstm(xt, w);
+      const loss = add(
+        add(
+          sum(mul(r.output, tensor(randArray(B * T * 2 * H, 7), [B, T, 2 * H]))),
+          sum(mul(r.h, tensor(randArray(2 * B * H, 8), [2, B, H]))),
+        ),
+        sum(mul(r.c, tensor(randArray(2 * B * H, 9), [2, B, H]))),
+      );
+      backward(loss);
+      return [r.output, r.h, r.c, ...ps.map((p) => p.grad!)];
+    });
+  const fused = await withTuning({ loopBudget: 1 }, run);
+  const steps = await withTuning({ fused: false }, run);
+  assert.equal(fused.length, steps.length);
+  fused.forEach((v, i) => assertClose(v, steps[i], { atol: 1e-5, rtol: 1e-4, msg: `#${i}` }));
+});
+
+gpuTest("lstmSequence: H past one invocation's units, and finite differences", async () => {
+  for (const [B, T, I, H] of [[2, 3, 2, 67], [1, 2, 1, 130]]) {
+    const ws = hostWeights(1, 1, I, H, H);
+    const x = randArray(B * T * I, 3);
+    const [y] = await vals(() => [lstm(tensor(x, [B, T, I]), gpuWeights(ws, I, H)).output]);
+    assertClose(y, lstmRef(x, B, T, I, H, ws), { atol: 1e-5, rtol: 1e-4, msg: `H = ${H}` });
+  }
+  // Reverse, chunked: the gradient of [h | c] of every step against finite differences.
+  await withTuning({ loopBudget: 1 }, () =>
+    checkGrad(
+      (gi, whh) => lstmSequence(gi, whh, true),
+      [randArray(2 * 3 * 8, 5), randArray(8 * 2, 6, 0.5)],
+      [[2, 3, 8], [8, 2]],
+      { eps: 1e-2, tol: 2e-2 },
+    ));
+});
+
 gpuTest("lstm: bad input names the op and the shapes", () => {
   tidy(() => {
     assert.throws(
@@ -190,5 +253,17 @@ gpuTest("lstm: bad input names the op and the shapes", () => {
     const w = gpuWeights(hostWeights(1, 1, 3, 2, 1), 3, 2);
     assert.throws(() => lstm(tensor(randArray(8, 1), [2, 2, 2]), w), /lstm: layer 0 .*\[4H, 2\]/);
     assert.throws(() => lstm(tensor(randArray(6, 1), [2, 3]), w), /\[B, T ≥ 1, in\]/);
+    assert.throws(
+      () => lstmSequence(tensor(randArray(12, 1), [1, 2, 6]), tensor(randArray(8, 1), [4, 2])),
+      /lstmSequence: gi \[1, 2, 6\] and whh \[4, 2\] do not fit/,
+    );
+    assert.throws(
+      () =>
+        lstmSequence(
+          tensor(new Float32Array(4 * 257), [1, 1, 4 * 257]),
+          tensor(new Float32Array(4 * 257 * 257), [4 * 257, 257]),
+        ),
+      /hidden size 257 is above the kernels' 256/,
+    );
   });
 });
