@@ -107,7 +107,7 @@ export { avgPool2d, maxPool2d } from "./conv/pool.ts";
 export type { Pool2dOptions } from "./conv/pool.ts";
 export { batchNorm } from "./conv/batchnorm.ts";
 export type { BatchNormOptions } from "./conv/batchnorm.ts";
-export { lstm, lstmCell } from "./rnn/lstm.ts";
+export { lstm, lstmCell, lstmSequence } from "./rnn/lstm.ts";
 export type { LstmResult, LstmWeights } from "./rnn/lstm.ts";
 export type { ExcludeGroups, HammingTopK, RetrievalOptions } from "./search/hashing.ts";
 export { GRU_MAX_HIDDEN, gruSequence } from "./rnn/gru.ts";
