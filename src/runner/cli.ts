@@ -21,7 +21,7 @@ import { getModel, TASK_SETTINGS } from "./registry.ts";
 import { coerce, settingsHelp, unknownName } from "./settings.ts";
 import {
   evaluateRun,
-  loadTaskData,
+  loadRunData,
   readRunConfig,
   recommendRun,
   resolveRun,
@@ -224,9 +224,10 @@ async function train(a: Record<string, string | string[] | true>, io: CliIo): Pr
   }
   const combos = typeof a.grid === "string" ? await gridCombos(spec, a) : null;
   const cache = new Map<string, unknown>();
-  // Data errors come before the GPU starts.
-  const data = await loadTaskData(entry.task, spec.data, spec.name, cache);
-  io.err(`data: ${(data as { description: string }).description}`);
+  // Data errors come before the GPU starts (a model that loads its own data may need it).
+  if (entry.loadData) await ensureGpu(io);
+  const data = await loadRunData(entry, config, spec.data, spec.name, cache);
+  io.err(`data: ${data.description}`);
   await ensureGpu(io);
   // A bar redrawn in place on a terminal, one line per epoch otherwise.
   const opts = {

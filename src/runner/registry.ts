@@ -27,12 +27,21 @@
  *    });
  *    ```
  *
+ *    A pretraining model whose samples are not interactions (audio clips, a generator's
+ *    videos) loads `--data` itself: give the entry `loadData(spec, config)` (it gets the
+ *    `--data` spec, `undefined` when none was given, may use the GPU, and returns what `build`
+ *    gets as `data`, with a one-line `description` for results.md and the CLI's `data:` line).
+ *    Its data is cached per (model, spec, config without `seed`): read no `seed` in it.
+ *
  *    `build` gets the task's data (`TaskTypes[task]["data"]`), the resolved config (the
  *    model's settings plus the task's training settings, `config.seed` included: seed the
  *    initialisation with it) and helpers (`artifact` to cache a computed table such as
  *    stage-1 features in the run folder, `log`); it returns the task's model type
  *    (`TaskTypes[task]["model"]`: a `Recommender` for retrieval, a `CtrModel` for CTR, an
- *    `ImpressionModel` for impressions, a `PretrainModel` for pretraining).
+ *    `ImpressionModel` for impressions, a `PretrainModel` for pretraining). A model may
+ *    also implement `paramGroups()` (src/train/loop.ts {@link ParamGroupsSource}): the loop
+ *    then builds its optimizer over those groups (per-layer learning-rate multipliers, frozen
+ *    layers left out) instead of one group of `parameters()`.
  * 2. Add one line to `src/runner/models.ts`: `import "../models/<paper>/register.ts";`.
  *
  * That is all: `--help`, config files, `--set`, seeds, search, run folders, `evaluate` and
@@ -45,12 +54,19 @@ import type { Recommender } from "../train/fit.ts";
 import type { CtrModel, CtrSplits } from "../train/ctr.ts";
 import type { ImpressionModel, ImpressionSplits } from "../train/impression.ts";
 import type { PretrainModel } from "../train/pretrain.ts";
+import type { ParamGroupsSource } from "../train/loop.ts";
 import type { FeatureTable, RetrievalData } from "./data.ts";
 import { bool, int, num, nums, type Setting, type Settings, str, unknownName } from "./settings.ts";
 import type { SettingValue } from "./settings.ts";
 
 export type { CtrModel, CtrSplits, FeatureTable, ImpressionModel, ImpressionSplits };
-export type { PretrainModel, Recommender, RetrievalData };
+export type { ParamGroupsSource, PretrainModel, Recommender, RetrievalData };
+
+/** Data a model loads itself ({@link ModelEntry.loadData}): anything with a description. */
+export interface OwnData {
+  /** One line on the data (results.md, the CLI's `data:` line). */
+  readonly description: string;
+}
 
 /** The tasks and, for each, the data a model gets and the model type it returns. */
 export interface TaskTypes {
@@ -71,10 +87,10 @@ export type RunConfig = Record<string, any>;
 /** A task name. */
 export type TaskKind = keyof TaskTypes;
 
-/** What `build` gets. */
-export interface BuildContext<T extends TaskKind> {
-  /** The task's data. */
-  data: TaskTypes[T]["data"];
+/** What `build` gets (`D`: the task's data, or what the entry's `loadData` returns). */
+export interface BuildContext<T extends TaskKind, D = TaskTypes[T]["data"]> {
+  /** The task's data, or the model's own (`loadData`). */
+  data: D;
   /** The resolved config: model settings and training settings. */
   config: RunConfig;
   /**
@@ -86,8 +102,8 @@ export interface BuildContext<T extends TaskKind> {
   log(line: string): void;
 }
 
-/** A registered model. */
-export interface ModelEntry<T extends TaskKind = TaskKind> {
+/** A registered model (`D`: the data `build` gets; see `loadData`). */
+export interface ModelEntry<T extends TaskKind = TaskKind, D = TaskTypes[T]["data"]> {
   /** Runner name: the lower-case paper name without punctuation. */
   name: string;
   /** Display name. */
@@ -107,8 +123,15 @@ export interface ModelEntry<T extends TaskKind = TaskKind> {
    * them), e.g. fewer stage-1 epochs. Default none.
    */
   tiny?: Record<string, SettingValue>;
+  /**
+   * Pretraining only, optional: loads `--data` itself (`spec` is `undefined` when none was
+   * given; "embedded" counts as none) instead of the task's interaction loader, e.g. a folder
+   * of WAV files, or the model's generator sized by `config`. May use the GPU. Cached per
+   * (model, spec, config without `seed`), so it must not read `config.seed`.
+   */
+  loadData?(spec: string | undefined, config: RunConfig): D | Promise<D>;
   /** Builds the model (parameters initialised from `config.seed`). */
-  build(ctx: BuildContext<T>): TaskTypes[T]["model"] | Promise<TaskTypes[T]["model"]>;
+  build(ctx: BuildContext<T, D>): TaskTypes[T]["model"] | Promise<TaskTypes[T]["model"]>;
 }
 
 const SCHEDULES = ["constant", "exponential", "step", "cosine", "plateau"] as const;
@@ -175,7 +198,9 @@ export const TASK_SETTINGS: Record<TaskKind, Settings> = {
 const registry = new Map<string, ModelEntry>();
 
 /** Registers a model; its name must be new and its settings must not shadow the task's. */
-export function register<T extends TaskKind>(entry: ModelEntry<T>): void {
+export function register<T extends TaskKind, D extends OwnData = TaskTypes[T]["data"]>(
+  entry: ModelEntry<T, D>,
+): void {
   if (!/^[a-z][a-z0-9]*$/.test(entry.name)) {
     throw new Error(
       `wgrec register: name '${entry.name}' must be a lower-case paper name (a-z, 0-9)`,
@@ -186,6 +211,12 @@ export function register<T extends TaskKind>(entry: ModelEntry<T>): void {
   }
   const task = TASK_SETTINGS[entry.task];
   if (!task) throw new Error(`wgrec register: ${entry.name} has unknown task '${entry.task}'`);
+  if (entry.loadData && entry.task !== "pretrain") {
+    throw new Error(
+      `wgrec register: ${entry.name} has loadData, which only pretraining models may have ` +
+        `(the ${entry.task} task reads --data itself)`,
+    );
+  }
   for (const k of Object.keys(entry.settings)) {
     if (k in task) {
       throw new Error(`wgrec register: ${entry.name}'s setting '${k}' is a ${entry.task} setting`);

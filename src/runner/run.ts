@@ -118,6 +118,31 @@ export async function loadTaskData(
   return d;
 }
 
+/**
+ * The data a run of `entry` trains on: the model's own (`entry.loadData`, cached per model,
+ * spec and config without `seed`) or its task's (see {@link loadTaskData}). Either has a
+ * one-line `description`.
+ */
+export async function loadRunData(
+  entry: ModelEntry,
+  config: RunConfig,
+  spec?: string,
+  name?: string,
+  cache?: Map<string, unknown>,
+): Promise<{ description: string }> {
+  if (!entry.loadData) {
+    return await loadTaskData(entry.task, spec, name, cache) as { description: string };
+  }
+  const given = spec === undefined || spec === "embedded" ? undefined : spec;
+  const { seed: _, ...rest } = config;
+  const key = `own|${entry.name}|${given ?? ""}|${JSON.stringify(rest)}`;
+  const hit = cache?.get(key);
+  if (hit) return hit as { description: string };
+  const d = await entry.loadData(given, config) as { description: string };
+  cache?.set(key, d);
+  return d;
+}
+
 /** The resolved config of a spec. */
 export function resolveRun(spec: RunSpec): { entry: ModelEntry; config: RunConfig } {
   const entry = getModel(spec.model);
@@ -215,12 +240,12 @@ async function build(
 export async function trainRun(spec: RunSpec, opts: RunOptions): Promise<RunResult> {
   const { entry, config } = resolveRun(spec);
   const log = opts.log ?? (() => {});
-  const data = await loadTaskData(entry.task, spec.data, spec.name, opts.cache);
+  const data = await loadRunData(entry, config, spec.data, spec.name, opts.cache);
   const dir = opts.out;
   await Deno.mkdir(dir, { recursive: true });
   const saved = { model: entry.name, data: spec.data ?? "embedded", name: spec.name, config };
   await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(saved, null, 2) + "\n");
-  const description = (data as { description: string }).description;
+  const description = data.description;
   const reuse = opts.reuseArtifacts ?? !!opts.resume;
   const model = await build(entry, config, data, dir, log, reuse);
   let keep = false;
@@ -327,7 +352,7 @@ async function loadRun(dir: string, cache?: Map<string, unknown>) {
     model: saved.model,
     layers: [[`${dir}/config.json`, saved.config]],
   });
-  const data = await loadTaskData(entry.task, saved.data, saved.name, cache);
+  const data = await loadRunData(entry, config, saved.data, saved.name, cache);
   const model = await build(entry, config, data, dir, () => {});
   try {
     loadModule(model, await Deno.readFile(`${dir}/model.safetensors`));

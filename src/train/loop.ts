@@ -17,6 +17,7 @@
 import { backward } from "../autograd/backward.ts";
 import { noGrad } from "../autograd/tape.ts";
 import type { Module } from "../nn/module.ts";
+import { type ParamGroup, paramGroups } from "../nn/adapt.ts";
 import { loadCheckpoint, saveCheckpoint } from "../nn/serialize.ts";
 import { scale } from "../ops/core/elementwise.ts";
 import { sum } from "../ops/core/reduce.ts";
@@ -33,6 +34,16 @@ import {
   writeFile,
 } from "./checkpoint.ts";
 import { clipGradients, lrFactor, makeOptimizer } from "./optimize.ts";
+
+/**
+ * A module that asks for parameter groups: the loop builds its optimizer over
+ * `parameters()` and applies these (first match by dotted name wins; see `nn.paramGroups`),
+ * e.g. per-layer learning-rate multipliers for fine-tuning a pretrained encoder.
+ */
+export interface ParamGroupsSource {
+  /** The groups (empty: one group, the base learning rate everywhere). */
+  paramGroups?(): readonly ParamGroup[];
+}
 
 /** A batch loss and its named parts (for logging; the parts are already in `loss`). */
 export type LossOutput = {
@@ -263,6 +274,8 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
   const t0 = performance.now();
   const params = task.module.parameters();
   const opt = makeOptimizer(params, opts, lr0);
+  const groups = (task.module as ParamGroupsSource).paramGroups?.() ?? [];
+  if (groups.length) paramGroups(opt, task.module, groups);
   let best: Tensor<"f32">[] | null = null;
   const st: RunState = {
     epoch: 0,
@@ -294,6 +307,7 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
   let prof: Profiler | null = null;
   let profile: ProfileReport | undefined;
   let runStep = 0;
+  let epochStart = t0;
   const endProfile = async () => {
     if (!prof) return;
     profile = await prof.stop();
@@ -304,7 +318,7 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
   try {
     for (; st.epoch < epochs && trainable; st.epoch++) {
       const epoch = st.epoch;
-      const te = performance.now();
+      const te = epochStart = performance.now();
       opt.lr = lr0 * lrFactor(schedule, epoch, epochs, st.lrFactor);
       const rng = new Rng((seed * 1000003 + epoch) >>> 0);
       let lossSum = 0;
@@ -451,6 +465,9 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
   function report(step: number, done: boolean, v?: number) {
     if (!opts.progress) return;
     const elapsed = (performance.now() - t0) / 1000;
+    // Throughput over training time only: evaluation (a pretraining model's probe can take
+    // longer than its epoch) is not training. `epochStart` is the running epoch's start.
+    const training = trainSeconds + (done ? 0 : (performance.now() - epochStart) / 1000);
     const doneSteps = (st.epoch - startEpoch) * steps + step;
     const left = (epochs - st.epoch) * steps - step;
     opts.progress({
@@ -460,7 +477,7 @@ export async function trainLoop<B>(task: Task<B>, opts: LoopOptions = {}): Promi
       step,
       steps,
       loss: epochMean,
-      samplesPerSec: elapsed > 0 ? samples / elapsed : 0,
+      samplesPerSec: training > 0 ? samples / training : 0,
       etaSec: doneSteps > 0 ? (elapsed / doneSteps) * left : NaN,
       lr: opt.lr,
       valid: v,

@@ -13,7 +13,12 @@ export function formatProgress(p: ProgressInfo, width = 24): string {
   const v = p.valid === undefined ? "" : `  valid ${p.valid.toFixed(4)}`;
   return `${p.model} epoch ${p.epoch + 1}/${p.epochs} ${bar} ${p.step}/${p.steps}` +
     `  loss ${Number.isFinite(p.loss) ? p.loss.toFixed(4) : "…"}` +
-    `  ${Math.round(p.samplesPerSec)} samples/s  ETA ${fmtSeconds(p.etaSec)}${v}`;
+    `  ${rate(p.samplesPerSec)} samples/s  ETA ${fmtSeconds(p.etaSec)}${v}`;
+}
+
+/** Samples per second: whole above 10, one decimal below (slow pretraining steps). */
+function rate(r: number): string {
+  return r >= 10 ? String(Math.round(r)) : r.toFixed(1);
 }
 
 /** `m:ss` or `h:mm:ss`. */

@@ -7,6 +7,7 @@ import { listModels } from "../../src/runner/models.ts";
 import { getModel, modelSettings } from "../../src/runner/registry.ts";
 import { int, num, resolveSettings } from "../../src/runner/settings.ts";
 import { meanStd } from "../../src/runner/report.ts";
+import { encodeWav } from "../../src/io/wav.ts";
 
 /** Tiny synthetic data (every task derives its own from it). */
 const TINY = "synthetic:users=40,items=30,interactions=320,topics=3";
@@ -117,11 +118,12 @@ gpuTest(
     for (const e of listModels()) {
       const sets = Object.entries(e.tiny ?? {}).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
       const out = `${root}/${e.name}`;
+      // Models that load their own data (registry loadData) get none: their generators.
+      const data = e.loadData ? [] : ["--data", TINY];
       const r = await cli("train", [
         "--model",
         e.name,
-        "--data",
-        TINY,
+        ...data,
         "--epochs",
         "2",
         "--out",
@@ -151,6 +153,52 @@ gpuTest(
       assert.equal(cfg.model, e.name);
       assert.equal(cfg.config.epochs, 2);
     }
+  },
+);
+
+gpuTest(
+  "cli: a pretraining model loads --data itself and the run folder describes it",
+  async () => {
+    const root = await Deno.makeTempDir();
+    // Six 2.7 s WAV clips in two labelled subfolders (low and high tones).
+    const sr = 8000, n = Math.round(2.7 * sr);
+    for (const [label, f] of [["low", 220], ["high", 1200]] as const) {
+      await Deno.mkdir(`${root}/wav/${label}`, { recursive: true });
+      for (let k = 0; k < 3; k++) {
+        const x = Float32Array.from(
+          { length: n },
+          (_, i) => 0.4 * Math.sin((2 * Math.PI * f * (1 + k / 10) * i) / sr),
+        );
+        await Deno.writeFile(
+          `${root}/wav/${label}/${k}.wav`,
+          encodeWav({ sampleRate: sr, channels: [x] }),
+        );
+      }
+    }
+    const tiny = Object.entries(getModel("musicpaw").tiny ?? {}).flatMap((
+      [k, v],
+    ) => ["--set", `${k}=${v}`]);
+    const out = `${root}/run`;
+    const args = ["--model", "musicpaw", "--epochs", "1", ...tiny];
+    const r = await cli("train", [...args, "--out", out, "--data", `${root}/wav`]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /data: WAV folder .*wav: 6 clips cut to 2\.70 s at 8000 Hz, 2 labels/);
+    const md = await Deno.readTextFile(`${out}/results.md`);
+    assert.match(md, /WAV folder .*: 6 clips/);
+    assert.doesNotMatch(md, /SYNTHETIC/);
+    assert.match((await readJson(`${out}/results.json`)).data, /WAV folder/);
+    // evaluate rebuilds the model over the same folder.
+    const ev = await cli("evaluate", ["--run", out]);
+    assert.equal(ev.code, 0, ev.err);
+    // --set wav= is an alias; two different folders, or --data for a generator model, refused.
+    const alias = await cli("train", [...args, "--set", `wav=${root}/wav`, "--out", `${out}2`]);
+    assert.equal(alias.code, 0, alias.err);
+    assert.match(alias.err, /data: WAV folder/);
+    const two = await cli("train", [...args, "--data", `${root}/wav`, "--set", `wav=${root}/x`]);
+    assert.equal(two.code, 1);
+    assert.match(two.err, /musicpaw: --data .*wav and --set wav=.*x name two WAV folders/);
+    const dcid = await cli("train", ["--model", "dcid", "--data", TINY, "--epochs", "1"]);
+    assert.match(dcid.err, /dcid: --data synthetic:.*reads no --data/);
   },
 );
 

@@ -29,6 +29,9 @@ const settings = {
   headLr: num(1e-3, "learning rate of the probe's head"),
 };
 
+const noData = "this model reads no --data (its clips come from the seeded generator: " +
+  "size them with --set clips, classes, scale, dataSeed)";
+
 for (const hier of [false, true]) {
   register({
     name: hier ? "hdcid" : "dcid",
@@ -39,7 +42,14 @@ for (const hier of [false, true]) {
         "features, + 0.3·level 2 from epoch 3"
       : "DCID / Uni-Code (Xia et al., NeurIPS 2023): unified audio-visual-text codebook, " +
         "CMCM, Cross-CPC, CLUB",
-    data: "none: the seeded audio-visual-text generator (--set clips, scale); --data is not read",
+    data: "none: the seeded audio-visual-text generator (--set clips, scale); --data is refused",
+    loadData: (spec, c) => {
+      if (spec) throw new Error(`wgrec ${hier ? "hdcid" : "dcid"}: --data ${spec}: ${noData}`);
+      return {
+        description: `seeded audio-visual-text generator (seed ${c.dataSeed}): ${c.clips} clips, ` +
+          `${c.classes} event classes, ${c.scale} sizes; probe split 3:1:1 (VGGSound is not here)`,
+      };
+    },
     settings: {
       ...settings,
       ...(hier ? { level2From: int(3, "first epoch (from 0) with level 2 in the loss") } : {}),

@@ -17,7 +17,20 @@ register({
   task: "pretrain",
   about: "DG-SCT (Duan et al., NeurIPS 2023): audio- and visual-guided spatial-channel adapters " +
     "with cross-modal prompts in frozen backbones; AVE event localisation",
-  data: "none: videos from the seeded audio-visual generator (trainVideos, evalVideos, dataSeed)",
+  data: "none (--data is refused): the seeded audio-visual generator (trainVideos, evalVideos)",
+  loadData: (spec, c) => {
+    if (spec) {
+      throw new Error(
+        `wgrec dgsct: --data ${spec}: this model reads no --data (its videos come from the ` +
+          `seeded generator: size them with --set trainVideos, evalVideos, dataSeed)`,
+      );
+    }
+    return {
+      description: `seeded audio-visual event generator (seed ${c.dataSeed}, valid +1, test +2): ` +
+        `${c.trainVideos} training and ${c.evalVideos}+${c.evalVideos} valid/test videos, ` +
+        `${c.classes} event classes + background (AVE is not here)`,
+    };
+  },
   settings: {
     adapt: str("dgsct", "dgsct: adapters + head; frozen: head only; finetune: all, no adapters", [
       "dgsct",

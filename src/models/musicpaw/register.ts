@@ -1,15 +1,16 @@
 /**
  * Music-PAW in the runner: `musicpaw`, pretraining task, on the seeded part-whole music
- * generator by default or on a folder of WAV files (`--set wav=DIR`: `DIR/*.wav`, or
- * `DIR/<label>/*.wav` for labels), validated by the linear probe's style accuracy.
- * `--set objective=clip` trains the no-hierarchy baseline with the same backbone. The task's
- * `--data` (interaction data) is not used: the clips come from the settings.
+ * generator by default or on a folder of WAV files (`--data DIR`: `DIR/*.wav`, or
+ * `DIR/<label>/*.wav` for labels; `--set wav=DIR` is an alias), validated by the linear
+ * probe's style accuracy. `--set objective=clip` trains the no-hierarchy baseline with the
+ * same backbone. The clips are the model's own data (the registry's `loadData`), so the run
+ * folder describes them.
  * @module
  */
 
-import { register } from "../../runner/registry.ts";
+import { register, type RunConfig } from "../../runner/registry.ts";
 import { int, num, str } from "../../runner/settings.ts";
-import { generatedSet } from "./clips.ts";
+import { generatedSet, type MusicSet } from "./clips.ts";
 import { wavFolderSet } from "./wav_folder.ts";
 import { MUSICPAW_DEFAULTS as d } from "./config.ts";
 import { DEFAULT_AUGMENT as a } from "./crops.ts";
@@ -21,7 +22,7 @@ register({
   task: "pretrain",
   about: "Music-PAW/MART (arXiv 2312.06197): part-whole crops, cross-attention between " +
     "adjacent levels, hierarchical InfoNCE; linear probe on style",
-  data: "none from --data: the seeded music generator, or --set wav=DIR of .wav files",
+  data: "a folder of .wav files (DIR/*.wav or DIR/<label>/*.wav); none: the seeded music generator",
   settings: {
     objective: str(d.objective, "paw (hierarchical InfoNCE) or clip (two-view baseline)", [
       "paw",
@@ -37,7 +38,7 @@ register({
     viewFrac: num(0.75, "clip baseline: view length as a fraction of the clip"),
     jitter: num(a.jitter, "crop time jitter (fraction of its length)"),
     noise: num(a.noise, "augmentation: Gaussian noise on normalised log-mels"),
-    wav: str("", "a folder of .wav files (subfolders = labels); empty: the generator"),
+    wav: str("", "alias of --data DIR: a folder of .wav files (subfolders = labels)"),
     maxSeconds: num(10, "WAV folder: clips cut to the shortest file, at most this long"),
     clips: int(160, "generator: number of clips (split 60/20/20 per style)"),
     dataSeed: int(0, "generator: seed of the clips and the split"),
@@ -61,15 +62,8 @@ register({
     ffn: 16,
     nMels: 16,
   },
-  build: async ({ config: c, log }) => {
-    const mel = { sampleRate: c.sampleRate, hop: c.hop, nMels: c.nMels };
-    const set = c.wav
-      ? await wavFolderSet(c.wav, { ...mel, maxSeconds: c.maxSeconds, seed: c.dataSeed })
-      : await generatedSet(
-        { clips: c.clips, seed: c.dataSeed, phrases: c.phrases, bars: c.bars, beats: c.beats },
-        mel,
-      );
-    log(set.description);
+  loadData: musicData,
+  build: ({ data: set, config: c }) => {
     return new MusicPawTask(set, {
       objective: c.objective,
       levels: c.levels,
@@ -85,3 +79,30 @@ register({
     });
   },
 });
+
+/** The clips: the WAV folder of `--data` (or `--set wav=`), else the seeded generator's. */
+async function musicData(spec: string | undefined, c: RunConfig): Promise<MusicSet> {
+  if (spec && c.wav && spec !== c.wav) {
+    throw new Error(
+      `wgrec musicpaw: --data ${spec} and --set wav=${c.wav} name two WAV folders; give one`,
+    );
+  }
+  const dir = spec || c.wav;
+  const mel = { sampleRate: c.sampleRate, hop: c.hop, nMels: c.nMels };
+  if (dir) {
+    let st: Deno.FileInfo;
+    try {
+      st = await Deno.stat(dir);
+    } catch {
+      throw new Error(`wgrec musicpaw: --data ${dir}: no such folder; expected a folder of .wav`);
+    }
+    if (!st.isDirectory) {
+      throw new Error(`wgrec musicpaw: --data ${dir} is a file; expected a folder of .wav files`);
+    }
+    return await wavFolderSet(dir, { ...mel, maxSeconds: c.maxSeconds, seed: c.dataSeed });
+  }
+  return await generatedSet(
+    { clips: c.clips, seed: c.dataSeed, phrases: c.phrases, bars: c.bars, beats: c.beats },
+    mel,
+  );
+}
