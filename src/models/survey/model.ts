@@ -12,6 +12,11 @@
  * With `frozen`, θ never changes, so t_i is computed once and cached ({@link FrozenFeatures});
  * the other strategies run the encoder on the batch's distinct items each step, through the
  * strategy's additions (adapters, LoRA branches, per-layer prefixes).
+ *
+ * Full fine-tuning may scale the learning rate per layer (the survey's per-layer multipliers,
+ * issue 20; layer-wise decay ξ as in BEiT/ELECTRA fine-tuning): with N encoder layers, layer i
+ * (from 0) trains at lr·ξ^(N−i), the embeddings at lr·ξ^(N+1), the new head and the user
+ * embeddings at lr. {@link TextRec.paramGroups} gives these groups to the training loop.
  * @module
  */
 
@@ -23,7 +28,7 @@ import { gather } from "../../ops/sparse/gather.ts";
 import { xavierUniform } from "../../nn/init.ts";
 import { Linear } from "../../nn/linear.ts";
 import { dropout, Seeds } from "../../nn/dropout.ts";
-import { FrozenFeatures } from "../../nn/adapt.ts";
+import { FrozenFeatures, type ParamGroup } from "../../nn/adapt.ts";
 import {
   adaptEncoder,
   type AdaptEncoderOptions,
@@ -46,6 +51,11 @@ export interface TextRecConfig extends AdaptEncoderOptions {
   dropout?: number;
   /** λ of the embedding L2 term. Default 1e-4. */
   regWeight?: number;
+  /**
+   * finetune only: layer-wise learning-rate decay ξ ∈ (0, 1]; layer i of N trains at
+   * lr·ξ^(N−i), the embeddings at lr·ξ^(N+1). Default 1 (one rate everywhere).
+   */
+  layerDecay?: number;
 }
 
 /** Defaults of {@link TextRecConfig}. */
@@ -54,6 +64,7 @@ export const TEXTREC_DEFAULTS = {
   dim: 64,
   dropout: 0.1,
   regWeight: 1e-4,
+  layerDecay: 1,
   bottleneck: 16,
   prefixTokens: 8,
   rank: 8,
@@ -78,6 +89,7 @@ export class TextRec extends Recommender {
   readonly #numItems: number;
   readonly #dropout: number;
   readonly #reg: number;
+  readonly #layerDecay: number;
   #seeds: Seeds;
 
   /**
@@ -102,6 +114,16 @@ export class TextRec extends Recommender {
     this.#tokens = tokens;
     this.#dropout = c.dropout;
     this.#reg = c.regWeight;
+    if (!(c.layerDecay > 0 && c.layerDecay <= 1)) {
+      throw new Error(`wgrec TextRec: layerDecay ${c.layerDecay}; expected a number in (0, 1]`);
+    }
+    if (c.layerDecay !== 1 && c.adapt !== "finetune") {
+      throw new Error(
+        `wgrec TextRec: layerDecay ${c.layerDecay} scales fine-tuned encoder layers; ` +
+          `expected adapt=finetune (got adapt=${c.adapt}) or layerDecay 1`,
+      );
+    }
+    this.#layerDecay = c.layerDecay;
     this.#seeds = new Seeds(seed + 3);
     this.encoder = this.child("encoder", encoder);
     // The MLM head is pretraining-only: frozen in every strategy, so counts stay honest.
@@ -124,6 +146,24 @@ export class TextRec extends Recommender {
       this.proj = null;
     }
     if (ni === 0) throw new Error("wgrec TextRec: no items");
+  }
+
+  /**
+   * The optimizer's parameter groups (read by the training loop): with layer decay ξ < 1,
+   * `encoder.layers.i.*` at ξ^(N−i) and the rest of the encoder at ξ^(N+1); everything else
+   * (user embeddings, projection) at the base rate. Empty when ξ = 1.
+   */
+  paramGroups(): ParamGroup[] {
+    const xi = this.#layerDecay;
+    if (xi === 1) return [];
+    const N = this.encoder.layers.length;
+    return [
+      ...this.encoder.layers.map((_, i) => ({
+        match: `encoder.layers.${i}.**`,
+        lrScale: xi ** (N - i),
+      })),
+      { match: "encoder.**", lrScale: xi ** (N + 1) },
+    ];
   }
 
   /** t_i = pool(Enc(text_i)) for items `rows` (host indices), through the adaptation. */

@@ -34,6 +34,10 @@ register({
     dim: int(d.dim, "user and item vector width d"),
     dropout: num(d.dropout, "dropout on the pooled text vector"),
     regWeight: num(d.regWeight, "λ of the embedding L2 term"),
+    layerDecay: num(
+      d.layerDecay,
+      "finetune: layer-wise lr decay ξ (layer i of N at lr·ξ^(N−i), embeddings ξ^(N+1))",
+    ),
     bottleneck: int(d.bottleneck, "adapter: bottleneck width (Houlsby placement)"),
     prefixTokens: int(d.prefixTokens, "prefix: key/value tokens per layer"),
     rank: int(d.rank, "lora: rank r (q and v projections)"),
@@ -61,6 +65,7 @@ register({
       dim: c.dim,
       dropout: c.dropout,
       regWeight: c.regWeight,
+      layerDecay: c.layerDecay,
       bottleneck: c.bottleneck,
       prefixTokens: c.prefixTokens,
       rank: c.rank,
