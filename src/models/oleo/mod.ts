@@ -1,7 +1,8 @@
 /**
  * GreenRec / OLEO (../shared/specs/oleo-greenrec.md): encode-once news recommendation — a
  * stage-1 text encoder pretrained with masked-language modelling whose item vectors are
- * exported once, stage-2 user encoders (NAML, NRMS, LSTUR, BST) over the frozen vectors, the
+ * exported once, stage-2 user encoders (NAML, NRMS, LSTUR, BST) over the frozen vectors with dot-product or
+ * CTR-predictor scoring (DCN, DeepFM, DIN), the
  * end-to-end and layer-caching baselines, the ApC efficiency metric, and the data (MIND files,
  * MovieLens-100K as news, a MIND-format synthetic sample).
  * @module
@@ -11,6 +12,8 @@ export { NEWSREC_DEFAULTS, NewsRecommender } from "./model.ts";
 export type { NewsInputs, NewsRecConfig, Paradigm } from "./model.ts";
 export { BstUser, LsturUser, NamlUser, NrmsUser } from "./user_encoders.ts";
 export type { HistoryBatch, UserEncoder, UserEncoderKind } from "./user_encoders.ts";
+export { NewsScorer, SCORER_KINDS } from "./scorer.ts";
+export type { ScoreInputs, ScorerConfig, ScorerKind } from "./scorer.ts";
 export { LayerStack, rowTensors, TextEmbeddings, TextEncoder } from "./text_encoder.ts";
 export type { TextEncoderConfig } from "./text_encoder.ts";
 export { SPECIAL, words, WordTokenizer } from "./tokenizer.ts";

@@ -11,7 +11,8 @@
  * ```
  * (W: a d'→d Linear when the widths differ, else identity). Users (user_encoders.ts):
  * `u = UserEncoder(v_{h_1} … v_{h_Lh})` over the last Lh clicked news (a user without
- * history sees one all-zero "padding news"); score `s(u, i) = u · v_i`.
+ * history sees one all-zero "padding news"); score `s(u, i) = u · v_i` (`scorer: dot`) or a CTR
+ * predictor over u, v_i (and, for DIN, the history): `scorer: dcn | deepfm | din`, scorer.ts.
  *
  * The end-to-end paradigms encode the whole catalogue once per training step (and once per
  * evaluation, as Legommenders' ItemCacher), so their cost grows with the catalogue; `oleo`
@@ -21,7 +22,6 @@
 
 import { concat, reshape, slice } from "../../ops/core/shape.ts";
 import { gather } from "../../ops/sparse/gather.ts";
-import { rowDot } from "../../ops/losses/similarity.ts";
 import { noGrad } from "../../autograd/tape.ts";
 import { keep, type Tensor, tensor, tidy, zeros } from "../../tensor.ts";
 import { Linear } from "../../nn/linear.ts";
@@ -39,6 +39,7 @@ import {
   type UserEncoder,
   type UserEncoderKind,
 } from "./user_encoders.ts";
+import { NewsScorer, type ScorerKind } from "./scorer.ts";
 
 /** Pairs whose users are encoded in one pass (see {@link NewsRecommender.score}). */
 export const USER_CHUNK = 2048;
@@ -68,6 +69,14 @@ export interface NewsRecConfig {
   dropout?: number;
   /** Layer caching: layers below this stay frozen and cached. Default 2 (of 3). */
   tuneFrom?: number;
+  /** Scoring: the dot product or a CTR predictor (scorer.ts). Default "dot". */
+  scorer?: ScorerKind;
+  /** Predictor DNN hidden widths. Default [1000, 1000, 1000] (spec §4.2, DCN). */
+  scorerHidden?: number[];
+  /** Predictor DNN dropout in training mode. Default 0.1 (spec §4.2, DCN). */
+  scorerDropout?: number;
+  /** DIN's activation-unit hidden widths. Default [80, 40] (DIN's). */
+  scorerAttention?: number[];
   /** Seed. Default 0. */
   seed?: number;
 }
@@ -83,6 +92,10 @@ export const NEWSREC_DEFAULTS: Required<Omit<NewsRecConfig, "userEncoder">> = {
   maxHistory: 30,
   dropout: 0.1,
   tuneFrom: 2,
+  scorer: "dot",
+  scorerHidden: [1000, 1000, 1000],
+  scorerDropout: 0.1,
+  scorerAttention: [80, 40],
   seed: 0,
 };
 
@@ -110,6 +123,8 @@ export class NewsRecommender extends Module implements ImpressionModel {
   readonly config: Required<NewsRecConfig>;
   /** The user encoder (`user.*`). */
   readonly user: UserEncoder;
+  /** Scores a (user, candidate) pair (`scorer.*`; no parameters for the dot product). */
+  readonly scorer: NewsScorer;
   /** d'→d projection of item vectors (`item_proj.*`), null when the widths agree. */
   readonly itemProj: Linear | null;
   /** The in-model news encoder (`encoder.*`; e2e and cache). */
@@ -131,7 +146,8 @@ export class NewsRecommender extends Module implements ImpressionModel {
     const c = this.config = { ...NEWSREC_DEFAULTS, ...config } as Required<NewsRecConfig>;
     const U = this.#numUsers = inputs.numUsers;
     const N = this.#numItems = inputs.numItems;
-    this.name = `${c.userEncoder.toUpperCase()} (${c.paradigm})`;
+    const by = c.scorer === "dot" ? "" : `, ${c.scorer.toUpperCase()}`;
+    this.name = `${c.userEncoder.toUpperCase()} (${c.paradigm}${by})`;
     const d = c.dim;
     let width: number;
     if (c.paradigm === "oleo") {
@@ -179,6 +195,15 @@ export class NewsRecommender extends Module implements ImpressionModel {
       ? null
       : this.child("item_proj", new Linear(width, d, { seed: c.seed + 1 }));
     this.user = this.child("user", makeUser(c, U));
+    const scorer = new NewsScorer({
+      kind: c.scorer,
+      dim: d,
+      hidden: c.scorerHidden,
+      dropout: c.scorerDropout,
+      attentionHidden: c.scorerAttention,
+      seed: c.seed + 20,
+    });
+    this.scorer = c.scorer === "dot" ? scorer : this.child("scorer", scorer);
     // Per-user history tables, padded with the padding news N.
     const Lh = c.maxHistory;
     const idx = new Int32Array(U * Lh).fill(N);
@@ -236,24 +261,27 @@ export class NewsRecommender extends Module implements ImpressionModel {
 
   /** User vectors [n, d] of `users` from their histories. */
   userVectors(users: Tensor<"i32">, table?: Tensor<"f32">): Tensor<"f32"> {
-    const t = table ?? this.#table();
+    return this.user.forward(this.#histories(users, table ?? this.#table()));
+  }
+
+  /** The projected history vectors of `users` with lengths and mask. */
+  #histories(users: Tensor<"i32">, t: Tensor<"f32">): HistoryBatch {
     const n = users.shape[0];
     const Lh = this.config.maxHistory;
     const hist = reshape(gather(this.#histIdx, users), [n * Lh]);
     const h = reshape(this.#project(gather(t, hist)), [n, Lh, this.config.dim]);
-    const batch: HistoryBatch = {
+    return {
       h,
       lengths: reshape(gather(this.#histLen, users), [n]),
       mask: gather(this.#histMask, users),
       users,
     };
-    return this.user.forward(batch);
   }
 
   /**
-   * s(u, i) = u · v_i for the pairs (users[n], items[n]); users are encoded in chunks of
+   * s(u, i) = scorer(u, v_i[, history]) for the pairs (users[n], items[n]), in chunks of
    * {@link USER_CHUNK} pairs (an evaluation scores thousands of pairs at once, and a history
-   * batch [n, Lh, 3d] must fit one storage binding).
+   * batch [n, Lh, 3d] — DIN's activation-unit input [n, Lh, 4d] — must fit one storage binding).
    */
   score(users: Tensor<"i32">, items: Tensor<"i32">): Tensor<"f32"> {
     const t = this.#table();
@@ -261,10 +289,14 @@ export class NewsRecommender extends Module implements ImpressionModel {
     const parts: Tensor<"f32">[] = [];
     for (let lo = 0; lo < n; lo += USER_CHUNK) {
       const m = Math.min(USER_CHUNK, n - lo);
-      parts.push(this.userVectors(n <= USER_CHUNK ? users : slice(users, [lo], [m]), t));
+      const part = <T extends "f32" | "i32">(x: Tensor<T>) =>
+        n <= USER_CHUNK ? x : slice(x, [lo], [m]);
+      const hist = this.#histories(part(users), t);
+      const u = this.user.forward(hist);
+      const v = this.#project(gather(t, part(items)));
+      parts.push(this.scorer.forward({ u, v, h: hist.h, mask: hist.mask }));
     }
-    const u = parts.length === 1 ? parts[0] : concat(parts, 0);
-    return rowDot(u, this.#project(gather(t, items)));
+    return parts.length === 1 ? parts[0] : concat(parts, 0);
   }
 
   /** Users and items (the padding news excluded). */

@@ -1,13 +1,13 @@
 /**
  * The OLEO / GreenRec models in the runner: `nrms`, `naml`, `lstur`, `bst` on the impression
- * task (`--set paradigm=oleo|e2e|cache`), and the stage-1 encoder as `textmlm` (pretraining).
+ * task (`--set paradigm=oleo|e2e|cache`, `--set scorer=dot|dcn|deepfm|din`), and the stage-1 encoder as `textmlm` (pretraining).
  * With `paradigm=oleo` the encode-once vectors are an artifact of the run folder
  * (`oleo_vectors.npy`), so `evaluate` reuses them; `--set vectors=PATH.npy` skips stage 1.
  * @module
  */
 
 import { register } from "../../runner/registry.ts";
-import { int, num, str } from "../../runner/settings.ts";
+import { int, num, nums, str } from "../../runner/settings.ts";
 import { loadFeatureFile } from "../../files.ts";
 import { parseMindNews } from "../../data/mind.ts";
 import { splitLines } from "../../data/text.ts";
@@ -16,6 +16,7 @@ import { asNewsData, isNewsData } from "./data.ts";
 import { buildNewsModel, pretrainEncoder, tokenize } from "./stage.ts";
 import { TextMlm } from "./pretrain.ts";
 import type { UserEncoderKind } from "./user_encoders.ts";
+import { SCORER_KINDS, type ScorerKind } from "./scorer.ts";
 
 const d = NEWSREC_DEFAULTS;
 
@@ -45,12 +46,18 @@ for (const [name, title, about] of ENCODERS) {
       maxHistory: int(d.maxHistory, "clicked news kept per user"),
       dropout: num(d.dropout, "dropout on item vectors (and BST layers)"),
       tuneFrom: int(d.tuneFrom, "cache: first tuned encoder layer"),
+      scorer: str(d.scorer, "dot product or CTR predictor over (u, v): dot, dcn, deepfm, din", [
+        ...SCORER_KINDS,
+      ]),
+      scorerHidden: nums(d.scorerHidden, "CTR predictor DNN hidden widths (spec: DCN's)"),
+      scorerDropout: num(d.scorerDropout, "CTR predictor DNN dropout"),
+      scorerAttention: nums(d.scorerAttention, "DIN scorer: activation-unit hidden widths"),
       vectors: str("", "oleo: a .npy of frozen item vectors [items, dim] (skips stage 1)"),
       mlmEpochs: int(10, "stage 1: MLM epochs"),
       maxLength: int(24, "stage 1: tokens per item ([CLS] included)"),
     },
     training: { lr: 5e-4, batchSize: 64 },
-    tiny: { mlmEpochs: 1, maxHistory: 5, maxLength: 8 },
+    tiny: { mlmEpochs: 1, maxHistory: 5, maxLength: 8, scorerHidden: [16], scorerAttention: [8] },
     build: async ({ data: given, config: c, artifact, log }) => {
       const data = asNewsData(given);
       const paradigm = c.paradigm as Paradigm;
@@ -80,6 +87,10 @@ for (const [name, title, about] of ENCODERS) {
           maxHistory: c.maxHistory,
           dropout: c.dropout,
           tuneFrom: c.tuneFrom,
+          scorer: c.scorer as ScorerKind,
+          scorerHidden: c.scorerHidden,
+          scorerDropout: c.scorerDropout,
+          scorerAttention: c.scorerAttention,
           seed: c.seed,
         },
         log,
