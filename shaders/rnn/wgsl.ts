@@ -325,8 +325,9 @@ export const lstm_fwd: string = `// LSTM recurrence over processing steps [t0, t
 // when u.rev != 0 (the reverse direction). Writes out[b, t] = [h | c] and saves the activated
 // gates (i, f, g, o) for the backward. h lives in workgroup memory (every unit reads all of it);
 // c stays in the registers of the invocation that owns the unit. A chunk (t0 > 0) restarts from
-// out at the previous step's time; the first starts from zero.
-var<workgroup> hs: array<f32, MAX_H>;
+// out at the previous step's time; the first starts from zero. VEC: read W_hh as vec4s (whh4,
+// the same buffer as whh) when H % 4 == 0.
+var<workgroup> hs: array<vec4<f32>, MAX_H / 4u>;
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -346,7 +347,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       h = out[o + j];
       c = out[o + H + j];
     }
-    hs[j] = h;
+    hs[j / 4u][j % 4u] = h;
     cs[k] = c;
     k++;
   }
@@ -358,10 +359,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     k = 0u;
     for (var j = lid; j < H; j += WG_X) {
       var a = vec4<f32>(gi[g0 + j], gi[g0 + H + j], gi[g0 + 2u * H + j], gi[g0 + 3u * H + j]);
-      for (var q = 0u; q < H; q++) {
-        let h = hs[q];
-        a += h * vec4<f32>(whh[j * H + q], whh[(H + j) * H + q], whh[(2u * H + j) * H + q],
-                           whh[(3u * H + j) * H + q]);
+      if (VEC) {
+        // H % 4 == 0: W_hh rows as vec4s, a quarter of the storage loads (each one a per-lane
+        // gather on a CPU adapter).
+        let H4 = H / 4u;
+        for (var q = 0u; q < H4; q++) {
+          let h = hs[q];
+          a += vec4<f32>(dot(whh4[j * H4 + q], h), dot(whh4[(H + j) * H4 + q], h),
+                         dot(whh4[(2u * H + j) * H4 + q], h), dot(whh4[(3u * H + j) * H4 + q], h));
+        }
+      } else {
+        for (var q = 0u; q < H; q++) {
+          let h = hs[q / 4u][q % 4u];
+          a += h * vec4<f32>(whh[j * H + q], whh[(H + j) * H + q], whh[(2u * H + j) * H + q],
+                             whh[(3u * H + j) * H + q]);
+        }
       }
       let i = lstm_sigmoid(a.x);
       let f = lstm_sigmoid(a.y);
@@ -384,7 +396,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
     k = 0u;
     for (var j = lid; j < H; j += WG_X) {
-      hs[j] = hn[k];
+      hs[j / 4u][j % 4u] = hn[k];
       k++;
     }
     workgroupBarrier();

@@ -49,7 +49,8 @@ const fwdK = /* @__PURE__ */ kernel({
   name: "lstm_fwd",
   source: rnnWgsl.lstm_fwd,
   lib: [rnnWgsl.lstm_common, rnnWgsl.lstm_seq_common],
-  bindings: { gi: "f32", whh: "f32", out: "f32 rw", gates: "f32 rw" },
+  defines: { VEC: "bool" },
+  bindings: { gi: "f32", whh: "f32", whh4: "vec4<f32>", out: "f32 rw", gates: "f32 rw" },
   uniforms: seqUniforms,
   workgroupSize: [WG],
 });
@@ -170,8 +171,15 @@ export function lstmSequence(
   const step = chunkSteps(H, H);
   for (let t0 = 0; t0 < T && B > 0; t0 += step) {
     launch("lstmSequence", fwdK, {
-      buffers: { gi: gi.buffer, whh: whh.buffer, out: out.buffer, gates: gates.buffer },
+      buffers: {
+        gi: gi.buffer,
+        whh: whh.buffer,
+        whh4: whh.buffer,
+        out: out.buffer,
+        gates: gates.buffer,
+      },
       uniforms: { batch: B, steps: T, hidden: H, t0, t1: Math.min(T, t0 + step), rev: +reverse },
+      defines: { VEC: H % 4 === 0 },
       workgroups: [B],
     }, out);
   }

@@ -227,22 +227,26 @@ gpuTest("lstm: the fused recurrence equals the per-step form (values and gradien
   fused.forEach((v, i) => assertClose(v, steps[i], { atol: 1e-5, rtol: 1e-4, msg: `#${i}` }));
 });
 
-gpuTest("lstmSequence: H past one invocation's units, and finite differences", async () => {
-  for (const [B, T, I, H] of [[2, 3, 2, 67], [1, 2, 1, 130]]) {
-    const ws = hostWeights(1, 1, I, H, H);
-    const x = randArray(B * T * I, 3);
-    const [y] = await vals(() => [lstm(tensor(x, [B, T, I]), gpuWeights(ws, I, H)).output]);
-    assertClose(y, lstmRef(x, B, T, I, H, ws), { atol: 1e-5, rtol: 1e-4, msg: `H = ${H}` });
-  }
-  // Reverse, chunked: the gradient of [h | c] of every step against finite differences.
-  await withTuning({ loopBudget: 1 }, () =>
-    checkGrad(
-      (gi, whh) => lstmSequence(gi, whh, true),
-      [randArray(2 * 3 * 8, 5), randArray(8 * 2, 6, 0.5)],
-      [[2, 3, 8], [8, 2]],
-      { eps: 1e-2, tol: 2e-2 },
-    ));
-});
+gpuTest(
+  "lstmSequence: H past one invocation's units (scalar and vec4 loads), finite differences",
+  async () => {
+    // 67 and 130: scalar loads (H % 4 != 0); 132: vec4 rows of W_hh, three units per invocation.
+    for (const [B, T, I, H] of [[2, 3, 2, 67], [1, 2, 1, 130], [2, 2, 3, 132]]) {
+      const ws = hostWeights(1, 1, I, H, H);
+      const x = randArray(B * T * I, 3);
+      const [y] = await vals(() => [lstm(tensor(x, [B, T, I]), gpuWeights(ws, I, H)).output]);
+      assertClose(y, lstmRef(x, B, T, I, H, ws), { atol: 1e-5, rtol: 1e-4, msg: `H = ${H}` });
+    }
+    // Reverse, chunked: the gradient of [h | c] of every step against finite differences.
+    await withTuning({ loopBudget: 1 }, () =>
+      checkGrad(
+        (gi, whh) => lstmSequence(gi, whh, true),
+        [randArray(2 * 3 * 8, 5), randArray(8 * 2, 6, 0.5)],
+        [[2, 3, 8], [8, 2]],
+        { eps: 1e-2, tol: 2e-2 },
+      ));
+  },
+);
 
 gpuTest("lstm: bad input names the op and the shapes", () => {
   tidy(() => {
