@@ -107,6 +107,7 @@ export const gru_fwd: string = `// GRU recurrence, steps [t0, t1) of every seque
 // carried (out[t] = out[t − 1]), so out[:, T − 1] is each sequence's last state. Saves
 // (r, z, n, W_hn h + b_hn) per step for the backward. Chunks of steps keep every invocation's
 // loop count under the software adapters' cap; a chunk starts from out[t0 − 1] (or h0).
+// VEC: read W_hh as vec4s (whh4, the same buffer as whh) when H % 4 == 0.
 var<workgroup> hs: array<f32, MAX_H>;
 
 @compute @workgroup_size(WG_X)
@@ -134,11 +135,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         var ar = bhh[j];
         var az = bhh[H + j];
         var an = bhh[2u * H + j];
-        for (var c = 0u; c < H; c++) {
-          let h = hs[c];
-          ar += whh[j * H + c] * h;
-          az += whh[(H + j) * H + c] * h;
-          an += whh[(2u * H + j) * H + c] * h;
+        if (VEC) {
+          // H % 4 == 0: W_hh rows as vec4s, a quarter of the storage loads (each one a
+          // per-lane gather on a CPU adapter).
+          let H4 = H / 4u;
+          for (var c = 0u; c < H4; c++) {
+            let h = vec4<f32>(hs[4u * c], hs[4u * c + 1u], hs[4u * c + 2u], hs[4u * c + 3u]);
+            ar += dot(whh4[j * H4 + c], h);
+            az += dot(whh4[(H + j) * H4 + c], h);
+            an += dot(whh4[(2u * H + j) * H4 + c], h);
+          }
+        } else {
+          for (var c = 0u; c < H; c++) {
+            let h = hs[c];
+            ar += whh[j * H + c] * h;
+            az += whh[(H + j) * H + c] * h;
+            an += whh[(2u * H + j) * H + c] * h;
+          }
         }
         let g = row * 3u * H;
         let r = sigmoid_f(gi[g + j] + ar);

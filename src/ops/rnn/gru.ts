@@ -38,9 +38,11 @@ const fwdK = /* @__PURE__ */ kernel({
   name: "gru_fwd",
   source: rnnWgsl.gru_fwd,
   lib: [rnnWgsl.gru_common],
+  defines: { VEC: "bool" },
   bindings: {
     gi: "f32",
     whh: "f32",
+    whh4: "vec4<f32>",
     bhh: "f32",
     h0: "f32",
     lens: "i32",
@@ -134,6 +136,7 @@ export function gruSequence(
       buffers: {
         gi: gi.buffer,
         whh: whh.buffer,
+        whh4: whh.buffer,
         bhh: bhh.buffer,
         h0: h0.buffer,
         lens: lens.buffer,
@@ -141,6 +144,7 @@ export function gruSequence(
         gates: gates.buffer,
       },
       uniforms: { batch: B, steps: T, hidden: H, t0, t1: Math.min(T, t0 + step) },
+      defines: { VEC: H % 4 === 0 },
       workgroups: [B],
     }, out);
   }

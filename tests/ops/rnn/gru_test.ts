@@ -106,9 +106,10 @@ gpuTest("gruSequence forward matches the CPU reference (awkward shapes, lengths)
   await fc.assert(fc.asyncProperty(caseArb, forwardMatches), { numRuns: 12, seed: 19 });
 });
 
-gpuTest("gruSequence: hidden sizes past one invocation's units (H = 67, 130)", async () => {
+gpuTest("gruSequence: hidden sizes past one invocation's units (H = 67, 130, 132)", async () => {
   await forwardMatches({ B: 2, T: 3, H: 67, lens: [3, 2], seed: 5 });
   await forwardMatches({ B: 1, T: 2, H: 130, lens: [2], seed: 6 });
+  await forwardMatches({ B: 2, T: 2, H: 132, lens: [2, 1], seed: 7 }); // vec4 loads of W_hh
 });
 
 gpuTest("gruSequence: chunked launches give the same states and gradients", async () => {
