@@ -38,7 +38,7 @@ const DATA = args.data ?? "../shared/data/ml-100k";
 const OUT = args.out ?? "bench/results/rat_step";
 const K = 5;
 const DB_ROWS = 20000;
-const CFG = { embeddingDim: 10, numHeads: 2, dimHead: 10, depth: 4, scaleDim: 4, topK: K };
+export const CFG = { embeddingDim: 10, numHeads: 2, dimHead: 10, depth: 4, scaleDim: 4, topK: K };
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -46,7 +46,7 @@ type Any = any;
 // --- synthetic batches ----------------------------------------------------------------------
 
 /** `n` rows of random ids (sequence lengths 0 … maxLen) and random 0/1 labels. */
-function randomRows(specs: readonly FeatureSpec[], n: number, rng: wg.Rng): CtrBatch {
+export function randomRows(specs: readonly FeatureSpec[], n: number, rng: wg.Rng): CtrBatch {
   const cat = specs.filter((s) => s.type === "categorical");
   const seq = specs.flatMap((s) => (s.type === "sequence" ? [s] : []));
   return {
@@ -95,7 +95,12 @@ function takeRows(src: CtrBatch, n: number, pick: (i: number) => number): CtrBat
 }
 
 /** B targets, each followed by K random DB rows carrying their labels as label tokens. */
-function ratBatch(specs: readonly FeatureSpec[], db: CtrBatch, B: number, seed: number): RatInput {
+export function ratBatch(
+  specs: readonly FeatureSpec[],
+  db: CtrBatch,
+  B: number,
+  seed: number,
+): RatInput {
   const rng = new wg.Rng(seed);
   const T = 1 + K;
   const targets = randomRows(specs, B, rng);
@@ -130,7 +135,7 @@ function ratBatch(specs: readonly FeatureSpec[], db: CtrBatch, B: number, seed: 
  * RAT (cascaded) in tfjs-core ops, over variables named as wgrec's parameters (functional
  * calls: `tf.mul(x, y)`, as the chained `x.mul(y)` exists only once the union package ran).
  */
-function tfjsRat(
+export function tfjsRat(
   tf: Any,
   specs: readonly FeatureSpec[],
   params: Map<string, { shape: number[]; data: Float32Array }>,
@@ -139,7 +144,7 @@ function tfjsRat(
   const { embeddingDim: d, numHeads: H, dimHead: dh, depth } = CFG;
   const { add, mul, reshape: rs, transpose: tr, matMul, slice } = tf;
   const vars = new Map<string, Any>();
-  for (const [n, p] of params) vars.set(n, tf.variable(tf.tensor(p.data, p.shape), true, n));
+  for (const [n, p] of params) vars.set(n, tf.variable(tf.tensor(p.data, p.shape), true));
   const P = (n: string) => {
     const v = vars.get(n);
     if (!v) throw new Error(`rat_step: no parameter '${n}'`);
@@ -217,11 +222,14 @@ function tfjsRat(
     const wide = rs(tf.sum(embed(inp.rows, "lr_layer.embedding_layer", 1), 1), [B, T]);
     const z = rs(add(add(lin(read, "fc"), h), slice(wide, [0, 0], [B, 1])), [B]);
     const bce = tf.mean(tf.sub(tf.softplus(z), mul(z, tf.tensor1d(inp.labels))));
-    const reg = tf.addN(embNames.map((n) => tf.sum(tf.square(P(n)))));
+    // Pairwise adds: tfjs-webgpu's addN binds every input at once, past lavapipe's 8 storage
+    // bindings per shader, and then silently returns 0.
+    const reg = embNames.map((n) => tf.sum(tf.square(P(n)))).reduce((u: Any, v: Any) => add(u, v));
     return add(bce, mul(reg, lambda / 2));
   };
   const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
   return {
+    loss,
     step: (inp: RatInput): Any => opt.minimize(() => loss(inp), true),
     dispose() {
       opt.dispose();
@@ -297,171 +305,175 @@ async function measure(
 
 // --- main -----------------------------------------------------------------------------------
 
-const folder = await loadMovieLensCtr(DATA);
-if (!folder) throw new Error(`rat_step: no ML-100K RecBole files in ${DATA}`);
-const specs = featureSpecs(folder.train, { maxLen: 10 });
-const rt = await wg.init();
-const adapter = rt.gpu.adapter.description;
-const model = new Rat(specs, CFG);
-const lambda = model.cfg.embeddingRegularizer;
-const opt = new wg.Adam(model.parameters(), { lr: 1e-3 });
-const db = randomRows(specs, DB_ROWS, new wg.Rng(7));
-const wgStep = (inp: RatInput) =>
-  wg.keep(wg.tidy(() => {
-    const logits = wg.reshape(model.forward(inp), [inp.size]);
-    const loss = wg.add(
-      wg.bceWithLogits(logits, wg.tensor(inp.labels, [inp.size])),
-      model.penalty()!,
+if (import.meta.main) {
+  const folder = await loadMovieLensCtr(DATA);
+  if (!folder) throw new Error(`rat_step: no ML-100K RecBole files in ${DATA}`);
+  const specs = featureSpecs(folder.train, { maxLen: 10 });
+  const rt = await wg.init();
+  const adapter = rt.gpu.adapter.description;
+  const model = new Rat(specs, CFG);
+  const lambda = model.cfg.embeddingRegularizer;
+  const opt = new wg.Adam(model.parameters(), { lr: 1e-3 });
+  const db = randomRows(specs, DB_ROWS, new wg.Rng(7));
+  const wgStep = (inp: RatInput) =>
+    wg.keep(wg.tidy(() => {
+      const logits = wg.reshape(model.forward(inp), [inp.size]);
+      const loss = wg.add(
+        wg.bceWithLogits(logits, wg.tensor(inp.labels, [inp.size])),
+        model.penalty()!,
+      );
+      wg.backward(loss);
+      opt.step();
+      opt.zeroGrad();
+      return loss;
+    }));
+
+  // The tfjs variables start from wgrec's parameters.
+  const named = model.namedParameters();
+  const values = await wg.readAll(named.map(([, p]) => p));
+  const params = new Map(
+    named.map(([n, p], i) => [n, { shape: [...p.shape], data: values[i].slice() }]),
+  );
+  // The Node build of tfjs-core that Deno loads registers no gradients (and no chained methods):
+  // the union package registers them, into the registries tfjs keeps on the global object.
+  await import("npm:@tensorflow/tfjs@4.22");
+  let { version, adapter: tfAdapter } = await startTfjs();
+  const tf: Any = await import("npm:@tensorflow/tfjs-core@4.22");
+  if (args["tfjs-backend"]) { // e.g. cpu: tells a model error from a backend error
+    await tf.setBackend(args["tfjs-backend"]);
+    tfAdapter = tf.getBackend();
+  }
+  const tfm = tfjsRat(tf, specs, params, lambda);
+  console.error(`wgrec on ${adapter}; tfjs-webgpu ${version} on ${tfAdapter}`);
+
+  // Same model check: loss on one tiny batch, one Adam step, the loss again.
+  const tiny = ratBatch(specs, db, 4, 99);
+  const wgLoss: number[] = [];
+  const tfLoss: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const l = wgStep(tiny);
+    wgLoss.push((await l.read())[0]);
+    l.dispose();
+    const t = tfm.step(tiny);
+    tfLoss.push(await tfjsRead(t));
+    t.dispose();
+  }
+  const moved = Math.abs(wgLoss[1] - wgLoss[0]);
+  const check = {
+    wgrec: wgLoss,
+    tfjs: tfLoss,
+    diffBefore: Math.abs(wgLoss[0] - tfLoss[0]),
+    diffAfter: Math.abs(wgLoss[1] - tfLoss[1]),
+    moved,
+  };
+  console.error(`same-model check: ${JSON.stringify(check)}`);
+  if (check.diffBefore > 1e-4 * Math.abs(wgLoss[0]) + 1e-6) {
+    throw new Error(`rat_step: losses differ on the same weights: ${wgLoss[0]} vs ${tfLoss[0]}`);
+  }
+  if (check.diffAfter > 0.05 * moved + 1e-5) {
+    throw new Error(
+      `rat_step: after one Adam step the losses differ: ${wgLoss[1]} vs ${tfLoss[1]} ` +
+        `(the step moved wgrec's by ${moved})`,
     );
-    wg.backward(loss);
-    opt.step();
-    opt.zeroGrad();
-    return loss;
-  }));
+  }
 
-// The tfjs variables start from wgrec's parameters.
-const named = model.namedParameters();
-const values = await wg.readAll(named.map(([, p]) => p));
-const params = new Map(named.map(([n, p], i) => [n, { shape: [...p.shape], data: values[i] }]));
-// The Node build of tfjs-core that Deno loads registers no gradients (and no chained methods):
-// the union package registers them, into the registries tfjs keeps on the global object.
-await import("npm:@tensorflow/tfjs@4.22");
-let { version, adapter: tfAdapter } = await startTfjs();
-const tf: Any = await import("npm:@tensorflow/tfjs-core@4.22");
-if (args["tfjs-backend"]) { // e.g. cpu: tells a model error from a backend error
-  await tf.setBackend(args["tfjs-backend"]);
-  tfAdapter = tf.getBackend();
-}
-const tfm = tfjsRat(tf, specs, params, lambda);
-console.error(`wgrec on ${adapter}; tfjs-webgpu ${version} on ${tfAdapter}`);
+  const runs: Measured[] = [];
+  for (const B of BATCHES) {
+    const bs = [0, 1].map((s) => ratBatch(specs, db, B, 1000 * B + s));
+    runs.push(
+      await measure(
+        "wgrec",
+        B,
+        (i) => wgStep(bs[i % 2]),
+        async (l) => (await (l as wg.Tensor<"f32">).read())[0],
+        (l) => (l as wg.Tensor<"f32">).dispose(),
+      ),
+    );
+    runs.push(
+      await measure(
+        "tfjs",
+        B,
+        (i) => tfm.step(bs[i % 2]),
+        (l) => tfjsRead(l),
+        (l) => (l as Any).dispose(),
+      ),
+    );
+  }
+  tfm.dispose();
 
-// Same model check: loss on one tiny batch, one Adam step, the loss again.
-const tiny = ratBatch(specs, db, 4, 99);
-const wgLoss: number[] = [];
-const tfLoss: number[] = [];
-for (let i = 0; i < 2; i++) {
-  const l = wgStep(tiny);
-  wgLoss.push((await l.read())[0]);
-  l.dispose();
-  const t = tfm.step(tiny);
-  tfLoss.push(await tfjsRead(t));
-  t.dispose();
-}
-const moved = Math.abs(wgLoss[1] - wgLoss[0]);
-const check = {
-  wgrec: wgLoss,
-  tfjs: tfLoss,
-  diffBefore: Math.abs(wgLoss[0] - tfLoss[0]),
-  diffAfter: Math.abs(wgLoss[1] - tfLoss[1]),
-  moved,
-};
-console.error(`same-model check: ${JSON.stringify(check)}`);
-if (check.diffBefore > 1e-4 * Math.abs(wgLoss[0]) + 1e-6) {
-  throw new Error(`rat_step: losses differ on the same weights: ${wgLoss[0]} vs ${tfLoss[0]}`);
-}
-if (check.diffAfter > 0.05 * moved + 1e-5) {
-  throw new Error(
-    `rat_step: after one Adam step the losses differ: ${wgLoss[1]} vs ${tfLoss[1]} ` +
-      `(the step moved wgrec's by ${moved})`,
-  );
-}
-
-const runs: Measured[] = [];
-for (const B of BATCHES) {
-  const bs = [0, 1].map((s) => ratBatch(specs, db, B, 1000 * B + s));
-  runs.push(
-    await measure(
-      "wgrec",
-      B,
-      (i) => wgStep(bs[i % 2]),
-      async (l) => (await (l as wg.Tensor<"f32">).read())[0],
-      (l) => (l as wg.Tensor<"f32">).dispose(),
+  const fmtLoad = (l: number[] | null) => (l ? l.map((x) => x.toFixed(1)).join(" ") : "?");
+  const rows = BATCHES.map((B) => {
+    const w = runs.find((r) => r.impl === "wgrec" && r.batch === B)!;
+    const t = runs.find((r) => r.impl === "tfjs" && r.batch === B)!;
+    const cpu = w.cpuMsPerStep && t.cpuMsPerStep ? t.cpuMsPerStep / w.cpuMsPerStep : NaN;
+    return [
+      String(B),
+      w.samplesPerSec.toFixed(1),
+      w.msPerStep.toFixed(0),
+      w.cpuMsPerStep?.toFixed(0) ?? "-",
+      fmtLoad(w.load),
+      t.samplesPerSec.toFixed(1),
+      t.msPerStep.toFixed(0),
+      t.cpuMsPerStep?.toFixed(0) ?? "-",
+      fmtLoad(t.load),
+      (w.samplesPerSec / t.samplesPerSec).toFixed(2) + "×",
+      Number.isFinite(cpu) ? cpu.toFixed(2) + "×" : "-",
+    ];
+  });
+  const cmd = `nice -n 5 deno run -A bench/rat_step.ts${
+    Deno.args.length ? " " + Deno.args.join(" ") : ""
+  }`;
+  const md = [
+    `# RAT training step: wgrec vs tfjs-webgpu (same adapter, same process)`,
+    ``,
+    `Adapter: ${adapter} (tfjs-webgpu ${version}: ${tfAdapter}). ${args.note ?? ""}`,
+    `Command: \`${cmd}\``,
+    ``,
+    `RAT (cascaded, spec §4.2) at the ML-Tag sizes: d = 10, h = 2, dh = 10, 4 blocks, FFN ×4,`,
+    `K = 5, DNN 400-400-400, wide term, λ_emb = 0.03, over ML-100K's CTR fields (F = ${specs.length}:`,
+    `${specs.map((s) => s.name).join(", ")}; S = ${specs.length + 1} tokens, T = ${1 + K} rows per`,
+    `sample; vocabularies from the data). Ids, labels and retrieved rows are synthetic (random DB`,
+    `rows, all K present). Adam lr 1e-3. tfjs side: the same model in tfjs-core ops (gather,`,
+    `matMul, softmax, layer norm by moments, GELU by erf) with \`optimizer.minimize\`. ${WARMUP}`,
+    `warm-up + ${STEPS} timed steps per cell, wgrec then tfjs per batch size; load = 1/5/15-min`,
+    `load average at the start of each timed window; CPU ms = the whole process's CPU time per step`,
+    `(all threads: on a software adapter the shader threads are the "GPU"), the fairer figure on`,
+    `a shared machine. Ratios > 1 mean wgrec is faster.`,
+    ``,
+    markdownTable(
+      [
+        "batch",
+        "wgrec samples/s",
+        "ms/step",
+        "CPU ms/step",
+        "load",
+        "tfjs samples/s",
+        "ms/step",
+        "CPU ms/step",
+        "load",
+        "wgrec/tfjs (wall)",
+        "(CPU time)",
+      ],
+      rows,
+      ["r", "r", "r", "r", "l", "r", "r", "r", "l", "r", "r"],
     ),
-  );
-  runs.push(
-    await measure(
-      "tfjs",
-      B,
-      (i) => tfm.step(bs[i % 2]),
-      (l) => tfjsRead(l),
-      (l) => (l as Any).dispose(),
-    ),
-  );
+    ``,
+    `Warm-up (pipeline/shader compilation and the first steps), ms: ${
+      runs.map((r) => `${r.impl} B=${r.batch} ${r.warmupMs.toFixed(0)}`).join(", ")
+    }.`,
+    ``,
+    `Same model: from wgrec's initial parameters copied into the tfjs variables, one batch of 4`,
+    `samples gives loss ${wgLoss[0].toFixed(6)} (wgrec) and ${tfLoss[0].toFixed(6)} (tfjs); after`,
+    `one Adam step on it, ${wgLoss[1].toFixed(6)} and ${tfLoss[1].toFixed(6)} (the step moved the`,
+    `loss by ${moved.toExponential(2)}; the bench stops when the gap passes 1e-4 relative before`,
+    `the step or 5 % of that move after it).`,
+  ].join("\n");
+  await writeReport(OUT, md, {
+    adapter,
+    tfjs: { version, adapter: tfAdapter },
+    args: Deno.args,
+    check,
+    runs,
+  });
+  console.log(md);
 }
-tfm.dispose();
-
-const fmtLoad = (l: number[] | null) => (l ? l.map((x) => x.toFixed(1)).join(" ") : "?");
-const rows = BATCHES.map((B) => {
-  const w = runs.find((r) => r.impl === "wgrec" && r.batch === B)!;
-  const t = runs.find((r) => r.impl === "tfjs" && r.batch === B)!;
-  const cpu = w.cpuMsPerStep && t.cpuMsPerStep ? t.cpuMsPerStep / w.cpuMsPerStep : NaN;
-  return [
-    String(B),
-    w.samplesPerSec.toFixed(1),
-    w.msPerStep.toFixed(0),
-    w.cpuMsPerStep?.toFixed(0) ?? "-",
-    fmtLoad(w.load),
-    t.samplesPerSec.toFixed(1),
-    t.msPerStep.toFixed(0),
-    t.cpuMsPerStep?.toFixed(0) ?? "-",
-    fmtLoad(t.load),
-    (w.samplesPerSec / t.samplesPerSec).toFixed(2) + "×",
-    Number.isFinite(cpu) ? cpu.toFixed(2) + "×" : "-",
-  ];
-});
-const cmd = `nice -n 5 deno run -A bench/rat_step.ts${
-  Deno.args.length ? " " + Deno.args.join(" ") : ""
-}`;
-const md = [
-  `# RAT training step: wgrec vs tfjs-webgpu (same adapter, same process)`,
-  ``,
-  `Adapter: ${adapter} (tfjs-webgpu ${version}: ${tfAdapter}). ${args.note ?? ""}`,
-  `Command: \`${cmd}\``,
-  ``,
-  `RAT (cascaded, spec §4.2) at the ML-Tag sizes: d = 10, h = 2, dh = 10, 4 blocks, FFN ×4,`,
-  `K = 5, DNN 400-400-400, wide term, λ_emb = 0.03, over ML-100K's CTR fields (F = ${specs.length}:`,
-  `${specs.map((s) => s.name).join(", ")}; S = ${specs.length + 1} tokens, T = ${1 + K} rows per`,
-  `sample; vocabularies from the data). Ids, labels and retrieved rows are synthetic (random DB`,
-  `rows, all K present). Adam lr 1e-3. tfjs side: the same model in tfjs-core ops (gather,`,
-  `matMul, softmax, layer norm by moments, GELU by erf) with \`optimizer.minimize\`. ${WARMUP}`,
-  `warm-up + ${STEPS} timed steps per cell, wgrec then tfjs per batch size; load = 1/5/15-min`,
-  `load average at the start of each timed window; CPU ms = the whole process's CPU time per step`,
-  `(all threads: on a software adapter the shader threads are the "GPU"), the fairer figure on`,
-  `a shared machine. Ratios > 1 mean wgrec is faster.`,
-  ``,
-  markdownTable(
-    [
-      "batch",
-      "wgrec samples/s",
-      "ms/step",
-      "CPU ms/step",
-      "load",
-      "tfjs samples/s",
-      "ms/step",
-      "CPU ms/step",
-      "load",
-      "wgrec/tfjs (wall)",
-      "(CPU time)",
-    ],
-    rows,
-    ["r", "r", "r", "r", "l", "r", "r", "r", "l", "r", "r"],
-  ),
-  ``,
-  `Warm-up (pipeline/shader compilation and the first steps), ms: ${
-    runs.map((r) => `${r.impl} B=${r.batch} ${r.warmupMs.toFixed(0)}`).join(", ")
-  }.`,
-  ``,
-  `Same model: from wgrec's initial parameters copied into the tfjs variables, one batch of 4`,
-  `samples gives loss ${wgLoss[0].toFixed(6)} (wgrec) and ${tfLoss[0].toFixed(6)} (tfjs); after`,
-  `one Adam step on it, ${wgLoss[1].toFixed(6)} and ${tfLoss[1].toFixed(6)} (the step moved the`,
-  `loss by ${moved.toExponential(2)}; the bench stops when the gap passes 1e-4 relative before`,
-  `the step or 5 % of that move after it).`,
-].join("\n");
-await writeReport(OUT, md, {
-  adapter,
-  tfjs: { version, adapter: tfAdapter },
-  args: Deno.args,
-  check,
-  runs,
-});
-console.log(md);
