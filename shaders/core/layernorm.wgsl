@@ -36,17 +36,21 @@ fn finish(row: u32, mean: f32, rstd: f32, start: u32, step: u32) {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let nf = f32(u.n);
+  // No early return: Tint's uniformity analysis rejects a barrier after one (even in the
+  // branch SMALL turns off), so both paths are guarded by if/else.
   if (SMALL) {
     let row = linear_id(wid, nwg, lid);
-    if (row >= u.rows) { return; }
-    let mean = sum_x(row * u.n, 0u, 1u) / nf;
-    let rstd = 1.0 / sqrt(sum_sq(row * u.n, mean, 0u, 1u) / nf + u.eps);
-    finish(row, mean, rstd, 0u, 1u);
-    return;
+    if (row < u.rows) {
+      let mean = sum_x(row * u.n, 0u, 1u) / nf;
+      let rstd = 1.0 / sqrt(sum_sq(row * u.n, mean, 0u, 1u) / nf + u.eps);
+      finish(row, mean, rstd, 0u, 1u);
+    }
+  } else {
+    let row = wid.x + wid.y * nwg.x; // uniform over the workgroup
+    if (row < u.rows) {
+      let mean = wg_sum(lid, sum_x(row * u.n, lid, WG_X)) / nf;
+      let rstd = 1.0 / sqrt(wg_sum(lid, sum_sq(row * u.n, mean, lid, WG_X)) / nf + u.eps);
+      finish(row, mean, rstd, lid, WG_X);
+    }
   }
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= u.rows) { return; }
-  let mean = wg_sum(lid, sum_x(row * u.n, lid, WG_X)) / nf;
-  let rstd = 1.0 / sqrt(wg_sum(lid, sum_sq(row * u.n, mean, lid, WG_X)) / nf + u.eps);
-  finish(row, mean, rstd, lid, WG_X);
 }

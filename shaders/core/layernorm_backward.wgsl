@@ -48,13 +48,12 @@ fn finish(row: u32, sums: vec2<f32>, start: u32, step: u32) {
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
+  // No early return before the barriers (Tint's uniformity analysis), as in layernorm.wgsl.
   if (SMALL) {
     let row = linear_id(wid, nwg, lid);
-    if (row >= u.rows) { return; }
-    finish(row, partial(row, 0u, 1u), 0u, 1u);
-    return;
+    if (row < u.rows) { finish(row, partial(row, 0u, 1u), 0u, 1u); }
+  } else {
+    let row = wid.x + wid.y * nwg.x; // uniform over the workgroup
+    if (row < u.rows) { finish(row, wg_sum2(lid, partial(row, lid, WG_X)), lid, WG_X); }
   }
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= u.rows) { return; }
-  finish(row, wg_sum2(lid, partial(row, lid, WG_X)), lid, WG_X);
 }
