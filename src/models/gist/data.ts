@@ -325,14 +325,3 @@ export function ml100kCrossDomainFromText(
     target: splitRows(`ml-100k ${genre}`, rows, U, tgtIds.size),
   };
 }
-
-/** {@link ml100kCrossDomainFromText} from a RecBole folder with ml-100k.inter and .item. */
-export async function ml100kCrossDomain(
-  dir: string,
-  o: Ml100kDomainOptions = {},
-): Promise<CrossDomainData> {
-  const [inter, item] = await Promise.all(
-    ["inter", "item"].map((e) => Deno.readTextFile(`${dir}/ml-100k.${e}`)),
-  );
-  return ml100kCrossDomainFromText(inter, item, o);
-}

@@ -14,15 +14,11 @@
  * @module
  */
 
+import { ml100kCrossDomain } from "./files.ts";
 import { init } from "../../tensor.ts";
 import { ctrTask, evaluateCtr } from "../../train/ctr.ts";
 import { trainLoop } from "../../train/loop.ts";
-import {
-  type CrossDomainData,
-  ml100kCrossDomain,
-  searchLimits,
-  syntheticTwoDomain,
-} from "./data.ts";
+import { type CrossDomainData, searchLimits, syntheticTwoDomain } from "./data.ts";
 import { SourceModel, trainSource, updateSource } from "./source.ts";
 import { Gist } from "./model.ts";
 

@@ -20,12 +20,7 @@ export {
 export type { SourceBatch, SourceConfig, SourceExport, SourceTrainOptions } from "./source.ts";
 export { lifelongSearch, lifelongSearchCpu } from "./search.ts";
 export type { SearchOptions } from "./search.ts";
-export {
-  ml100kCrossDomain,
-  ml100kCrossDomainFromText,
-  searchLimits,
-  syntheticTwoDomain,
-} from "./data.ts";
+export { ml100kCrossDomainFromText, searchLimits, syntheticTwoDomain } from "./data.ts";
 export type {
   CrossDomainData,
   Csr as GistCsr,

@@ -16,16 +16,12 @@
  * @module
  */
 
+import { ml100kCrossDomain } from "./files.ts";
 import { register } from "../../runner/registry.ts";
 import { bool, int, num, nums, str } from "../../runner/settings.ts";
 import type { CtrSplits } from "../../train/ctr.ts";
 import type { RunConfig } from "../../runner/registry.ts";
-import {
-  type CrossDomainData,
-  ml100kCrossDomain,
-  searchLimits,
-  syntheticTwoDomain,
-} from "./data.ts";
+import { type CrossDomainData, searchLimits, syntheticTwoDomain } from "./data.ts";
 import { SOURCE_DEFAULTS, SourceModel, trainSource } from "./source.ts";
 import { Gist, GIST_DEFAULTS } from "./model.ts";
 

@@ -2,15 +2,11 @@
 // transferable structure; ml-100k's genre split has disjoint domains, shared users, and no
 // source engagement after the training cut-off in the lifelong sequences. The incremental
 // update refreshes the export without touching the target model.
+import { ml100kCrossDomain } from "../../../src/models/gist/files.ts";
 import assert from "node:assert/strict";
 import { gpuTest } from "../../helpers.ts";
 import { readAll } from "../../../src/tensor.ts";
-import {
-  csrRow,
-  ml100kCrossDomain,
-  syntheticTwoDomain,
-  toCsr,
-} from "../../../src/models/gist/data.ts";
+import { csrRow, syntheticTwoDomain, toCsr } from "../../../src/models/gist/data.ts";
 import { SourceModel, trainSource, updateSource } from "../../../src/models/gist/source.ts";
 import { Gist } from "../../../src/models/gist/model.ts";
 
