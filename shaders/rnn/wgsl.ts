@@ -81,12 +81,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 `;
 
 /** `shaders/rnn/gru_common.wgsl`. */
-export const gru_common: string = `// Shared by the GRU kernels: the recurrence runs one workgroup per sequence, its hidden state
-// in workgroup memory, each invocation owning hidden units j = lid, lid + WG_X, … (at most
-// MAX_UNITS of them, so H ≤ WG_X · MAX_UNITS).
-const MAX_H: u32 = 256u;
-const MAX_UNITS: u32 = 4u;
-
+export const gru_common: string = `// Activations shared by the GRU kernels (the sequence layout is in seq.wgsl).
 fn sigmoid_f(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 
 // tanh through exp(-2|x|): never overflows.
@@ -94,9 +89,6 @@ fn tanh_f(x: f32) -> f32 {
   let e = exp(-2.0 * abs(x));
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
-
-// Sequence index of this workgroup (the runtime may fold a long launch into (x, y)).
-fn seq_id(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
 `;
 
 /** `shaders/rnn/gru_fwd.wgsl`. */
@@ -418,14 +410,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 `;
 
 /** `shaders/rnn/lstm_seq_common.wgsl`. */
-export const lstm_seq_common: string = `// Shared by the LSTM sequence kernels: one workgroup per sequence, each invocation owning hidden
-// units j = lid, lid + WG_X, … (at most MAX_UNITS of them, so H ≤ WG_X · MAX_UNITS).
+export const lstm_seq_common: string = `// Shared by the LSTM sequence kernels (the sequence layout is in seq.wgsl).
+
+// Time index of processing step s: s forward, T − 1 − s for the reverse direction.
+fn time_of(s: u32) -> u32 { return select(s, u.steps - 1u - s, u.rev != 0u); }
+`;
+
+/** `shaders/rnn/seq.wgsl`. */
+export const seq: string = `// Shared by the GRU and LSTM sequence kernels: the recurrence runs one workgroup per sequence,
+// its hidden state in workgroup memory, each invocation owning hidden units j = lid, lid + WG_X,
+// … (at most MAX_UNITS of them, so H ≤ WG_X · MAX_UNITS).
 const MAX_H: u32 = 256u;
 const MAX_UNITS: u32 = 4u;
 
 // Sequence index of this workgroup (the runtime may fold a long launch into (x, y)).
 fn seq_id(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
-
-// Time index of processing step s: s forward, T − 1 − s for the reverse direction.
-fn time_of(s: u32) -> u32 { return select(s, u.steps - 1u - s, u.rev != 0u); }
 `;

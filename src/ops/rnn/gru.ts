@@ -37,7 +37,7 @@ export const gruTuning: { loopBudget: number } = { loopBudget: 16384 };
 const fwdK = /* @__PURE__ */ kernel({
   name: "gru_fwd",
   source: rnnWgsl.gru_fwd,
-  lib: [rnnWgsl.gru_common],
+  lib: [rnnWgsl.seq, rnnWgsl.gru_common],
   defines: { VEC: "bool" },
   bindings: {
     gi: "f32",
@@ -56,7 +56,7 @@ const fwdK = /* @__PURE__ */ kernel({
 const bwdK = /* @__PURE__ */ kernel({
   name: "gru_bwd",
   source: rnnWgsl.gru_bwd,
-  lib: [rnnWgsl.gru_common],
+  lib: [rnnWgsl.seq, rnnWgsl.gru_common],
   bindings: {
     gy: "f32",
     gates: "f32",

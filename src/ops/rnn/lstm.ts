@@ -48,7 +48,7 @@ const seqUniforms = {
 const fwdK = /* @__PURE__ */ kernel({
   name: "lstm_fwd",
   source: rnnWgsl.lstm_fwd,
-  lib: [rnnWgsl.lstm_common, rnnWgsl.lstm_seq_common],
+  lib: [rnnWgsl.lstm_common, rnnWgsl.seq, rnnWgsl.lstm_seq_common],
   defines: { VEC: "bool" },
   bindings: { gi: "f32", whh: "f32", whh4: "vec4<f32>", out: "f32 rw", gates: "f32 rw" },
   uniforms: seqUniforms,
@@ -58,7 +58,7 @@ const fwdK = /* @__PURE__ */ kernel({
 const bwdK = /* @__PURE__ */ kernel({
   name: "lstm_bwd",
   source: rnnWgsl.lstm_bwd,
-  lib: [rnnWgsl.lstm_common, rnnWgsl.lstm_seq_common],
+  lib: [rnnWgsl.lstm_common, rnnWgsl.seq, rnnWgsl.lstm_seq_common],
   bindings: {
     gy: "f32",
     gates: "f32",
