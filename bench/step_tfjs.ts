@@ -44,14 +44,16 @@ export async function tfjsRead(t: Any): Promise<number> {
 
 const glorot = (rows: number, cols: number, seed: number) =>
   tf.variable(
-    tf.randomUniform([rows, cols], -1, 1, "float32", seed).mul(Math.sqrt(6 / (rows + cols))),
+    tf.mul(tf.randomUniform([rows, cols], -1, 1, "float32", seed), Math.sqrt(6 / (rows + cols))),
   );
 const zeros = (n: number) => tf.variable(tf.zeros([n]));
 const ones = (n: number) => tf.variable(tf.ones([n]));
 
+const lin = (x: Any, w: Any, b: Any) => tf.add(tf.matMul(x, w), b);
+
 function layerNorm(x: Any, g: Any, b: Any): Any {
   const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).div(variance.add(1e-5).sqrt()).mul(g).add(b);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
 }
 
 /** Post-LN encoder layers (PyTorch's `TransformerEncoderLayer`, dropout 0), MSE to a target. */
@@ -80,19 +82,21 @@ export function tfjsTransformer(
   const ts = tf.tensor2d(target, [B * L, d]);
   const opt = tf.train.adam(1e-3);
   const heads = (t: Any) =>
-    t.reshape([B, L, H, dh]).transpose([0, 2, 1, 3]).reshape([B * H, L, dh]);
+    tf.reshape(tf.transpose(tf.reshape(t, [B, L, H, dh]), [0, 2, 1, 3]), [B * H, L, dh]);
   const forward = () => {
     let h = xs;
     for (const p of layers) {
-      const [q, k, v] = tf.split(h.matMul(p.wIn).add(p.bIn), 3, 1);
-      const s = tf.softmax(tf.matMul(heads(q), heads(k), false, true).mul(1 / Math.sqrt(dh)));
-      const o = tf.matMul(s, heads(v)).reshape([B, H, L, dh]).transpose([0, 2, 1, 3])
-        .reshape([B * L, d]);
-      h = layerNorm(h.add(o.matMul(p.wOut).add(p.bOut)), p.g1, p.n1);
-      const f = tf.relu(h.matMul(p.w1).add(p.b1)).matMul(p.w2).add(p.b2);
-      h = layerNorm(h.add(f), p.g2, p.n2);
+      const [q, k, v] = tf.split(lin(h, p.wIn, p.bIn), 3, 1);
+      const s = tf.softmax(tf.mul(tf.matMul(heads(q), heads(k), false, true), 1 / Math.sqrt(dh)));
+      const o = tf.reshape(
+        tf.transpose(tf.reshape(tf.matMul(s, heads(v)), [B, H, L, dh]), [0, 2, 1, 3]),
+        [B * L, d],
+      );
+      h = layerNorm(tf.add(h, lin(o, p.wOut, p.bOut)), p.g1, p.n1);
+      const f = lin(tf.relu(lin(h, p.w1, p.b1)), p.w2, p.b2);
+      h = layerNorm(tf.add(h, f), p.g2, p.n2);
     }
-    return tf.mean(tf.square(h.sub(ts)));
+    return tf.mean(tf.square(tf.sub(h, ts)));
   };
   return {
     name: "transformer",
@@ -146,15 +150,15 @@ export function tfjsDcn(
         const cols = tf.unstack(ids, 1);
         const parts = tables.map((t, j) => tf.gather(t, cols[j]));
         const num = tf.tensor2d(b.numeric, [B, N]);
-        parts.push(num.expandDims(2).mul(numW).reshape([B, N * d]));
+        parts.push(tf.reshape(tf.mul(tf.expandDims(num, 2), numW), [B, N * d]));
         const x0 = tf.concat(parts, 1);
         let x = x0;
-        for (const l of cross) x = x0.mul(x.matMul(l.w).add(l.b)).add(x);
+        for (const l of cross) x = tf.add(tf.mul(x0, lin(x, l.w, l.b)), x);
         let h = x0;
-        for (const l of dnn) h = tf.relu(h.matMul(l.w).add(l.b));
-        const logit = tf.concat([x, h], 1).matMul(fc.w).add(fc.b).reshape([B]);
+        for (const l of dnn) h = tf.relu(lin(h, l.w, l.b));
+        const logit = tf.reshape(lin(tf.concat([x, h], 1), fc.w, fc.b), [B]);
         const y = tf.tensor1d(b.labels);
-        return tf.mean(tf.softplus(logit).sub(logit.mul(y)));
+        return tf.mean(tf.sub(tf.softplus(logit), tf.mul(logit, y)));
       }, true);
     },
     dispose() {
