@@ -9,7 +9,8 @@
  * `interactions`, `batch`, `dim`, `lr`, `epochs`, `seed`, `ica` (stage-1 epochs for AlignRec's
  * unified features; 0 uses the raw image‖text features), `pcaEvery` (steps between scatter
  * refreshes), `present` (canvas | readback: how the scatter reaches the screen; by default a
- * probe picks), `autostart` (0 waits for a click).
+ * probe picks), `autostart` (0 waits for a click), `pmg` (1 trains the PMG view at once, see
+ * pmg_view.ts), `pmgEpochs`.
  * @module
  */
 
@@ -40,6 +41,7 @@ import {
 import { LossPlot } from "./plot.ts";
 import { Projector } from "./pca.ts";
 import { canvasPresentationWorks, type Presentation, Scatter } from "./scatter.ts";
+import { mountPmgView } from "./pmg_view.ts";
 
 /** One row of the metric table. */
 export interface EvalRow {
@@ -269,6 +271,11 @@ async function main() {
   state.adapter = [a.vendor, a.architecture, a.description].filter((s) => s).join(" / ") ||
     "unnamed adapter";
   setText("adapter", state.adapter);
+  mountPmgView(rt, {
+    autostart: q.get("pmg") === "1",
+    epochs: num("pmgEpochs", 8),
+    seed: cfg.seed,
+  });
   rt.lost.then((r) => {
     fail("The GPU device was lost:", r);
     setPhase("error");
