@@ -22,7 +22,8 @@ import {
 } from "./mind.ts";
 import { type CsvOptions, type CsvTable, parseCsv } from "./csv.ts";
 import { readLines } from "./text.ts";
-import type { Dataset } from "./types.ts";
+import { type LibfmOptions, type LibfmSplits, libfmSplits, parseLibfm } from "./libfm.ts";
+import { DataFormatError, type Dataset } from "./types.ts";
 
 /** A path inside a folder given as a string or a `file:` URL. */
 function join(dir: string | URL, name: string): string | URL {
@@ -173,4 +174,67 @@ export async function loadMind(
 /** Read a delimited file (CSV by default). */
 export async function loadCsv(path: string | URL, options: CsvOptions = {}): Promise<CsvTable> {
   return parseCsv(await Deno.readTextFile(path), { source: String(path), ...options });
+}
+
+// --- libFM folders (the format: src/data/libfm.ts) ---
+
+/** Whether `dir` is a libFM folder (it has `train.libfm`). */
+export async function isLibfmDir(dir: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(`${dir}/train.libfm`)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+async function readIf(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Loads a libFM folder (`train.libfm`, `test.libfm`, optional `valid.libfm` and `libfm.json`;
+ * see the module doc). `opts.numFeatures` overrides the file's declaration.
+ */
+export async function loadLibfm(dir: string, opts: LibfmOptions = {}): Promise<LibfmSplits> {
+  const meta = await readIf(`${dir}/libfm.json`);
+  let numFeatures = opts.numFeatures;
+  if (meta !== undefined && numFeatures === undefined) {
+    let m: unknown;
+    try {
+      m = JSON.parse(meta);
+    } catch (e) {
+      throw new DataFormatError(`${dir}/libfm.json`, 0, `not JSON (${(e as Error).message})`);
+    }
+    const n = (m as { numFeatures?: unknown })?.numFeatures;
+    if (!(typeof n === "number" && Number.isSafeInteger(n) && n > 0)) {
+      throw new DataFormatError(
+        `${dir}/libfm.json`,
+        0,
+        `numFeatures is ${JSON.stringify(n)}; expected an integer > 0`,
+      );
+    }
+    numFeatures = n;
+  }
+  const read = async (f: string, required: boolean) => {
+    const t = await readIf(`${dir}/${f}`);
+    if (t === undefined && required) {
+      throw new Error(`libFM data ${dir}: no ${f} (expected train.libfm and test.libfm)`);
+    }
+    return t === undefined ? undefined : parseLibfm(t, `${dir}/${f}`, numFeatures);
+  };
+  const train = (await read("train.libfm", true))!;
+  const valid = await read("valid.libfm", false);
+  const test = (await read("test.libfm", true))!;
+  for (const t of [train, test]) {
+    if (t.labels.length === 0) throw new DataFormatError(t.source, 0, "no rows");
+  }
+  return libfmSplits(train, valid, test, dir.replace(/\/+$/, "").split("/").pop()!, {
+    ...opts,
+    numFeatures,
+  });
 }

@@ -16,7 +16,7 @@ export * from "./movielens.ts";
 export * from "./mind.ts";
 export * from "./csv.ts";
 export * from "./ctr.ts";
-// libFM: the pure parser and encoder (loadLibfm, the Deno folder reader, is in ./libfm.ts).
+// libFM: the pure parser and encoder (loadLibfm, the Deno folder reader, is in ./files.ts).
 export { fixedFieldCount, libfmSplits, parseLibfm } from "./libfm.ts";
 export type { LibfmOptions, LibfmRows, LibfmSplits } from "./libfm.ts";
 export * from "./sampling.ts";

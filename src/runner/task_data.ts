@@ -18,7 +18,7 @@
 import { CtrEncoder, type CtrSchema } from "../data/ctr.ts";
 import { loadCsv, loadMind } from "../data/files.ts";
 import { loadMovieLensCtr } from "../data/ctr_files.ts";
-import { isLibfmDir, loadLibfm } from "../data/libfm.ts";
+import { isLibfmDir, loadLibfm } from "../data/files.ts";
 import { csrHas, type Interactions, userItemCsr } from "../data/types.ts";
 import { Rng } from "../random.ts";
 import type { CtrSplits } from "../train/ctr.ts";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@3";
 import { fixedFieldCount, libfmSplits, parseLibfm } from "../../src/data/mod.ts";
-import { loadLibfm } from "../../src/data/libfm.ts";
+import { loadLibfm } from "../../src/data/files.ts";
 
 const dir = new URL("./libfm", import.meta.url).pathname;
 

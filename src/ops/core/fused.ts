@@ -70,8 +70,69 @@ const bin = (op: BinaryOp) => (a: Arg, b: Arg): Expr => ({
   b: lift(b),
 });
 
+/** A unary builder of {@link fx}. */
+export type UnaryBuilder = (x: Expr | number) => Expr;
+/** A binary builder of {@link fx}. */
+export type BinaryBuilder = (a: Expr | number, b: Expr | number) => Expr;
+
+/** The expression builders of {@link fx}. */
+export interface ExprBuilders {
+  /** The `i`-th input tensor of {@link fused}. */
+  input(i: number): Expr;
+  /** A constant. */
+  constant(value: number): Expr;
+  /** −x */
+  neg: UnaryBuilder;
+  /** eˣ */
+  exp: UnaryBuilder;
+  /** Natural logarithm. */
+  log: UnaryBuilder;
+  /** Square root. */
+  sqrt: UnaryBuilder;
+  /** max(x, 0) */
+  relu: UnaryBuilder;
+  /** GELU (erf form). */
+  gelu: UnaryBuilder;
+  /** Logistic sigmoid. */
+  sigmoid: UnaryBuilder;
+  /** Hyperbolic tangent. */
+  tanh: UnaryBuilder;
+  /** |x| */
+  abs: UnaryBuilder;
+  /** x² */
+  square: UnaryBuilder;
+  /** log σ(x) */
+  logSigmoid: UnaryBuilder;
+  /** log(1 + eˣ) */
+  softplus: UnaryBuilder;
+  /** αx + β */
+  affine(x: Expr | number, alpha: number, beta?: number): Expr;
+  /** x^p for a constant p. */
+  powScalar(x: Expr | number, p: number): Expr;
+  /** a + b */
+  add: BinaryBuilder;
+  /** a − b */
+  sub: BinaryBuilder;
+  /** a · b */
+  mul: BinaryBuilder;
+  /** a / b */
+  div: BinaryBuilder;
+  /** a^b */
+  pow: BinaryBuilder;
+  /** max(a, b); the gradient goes to a on ties. */
+  max: BinaryBuilder;
+  /** min(a, b); the gradient goes to a on ties. */
+  min: BinaryBuilder;
+  /** 1 where a ≥ b (no gradient). */
+  ge: BinaryBuilder;
+  /** 1 where a > b (no gradient). */
+  gt: BinaryBuilder;
+  /** 1 where a = b (no gradient). */
+  eq: BinaryBuilder;
+}
+
 /** Expression builders; numbers stand for constants. */
-export const fx = {
+export const fx: ExprBuilders = {
   /** The `i`-th input tensor of {@link fused}. */
   input: (i: number): Expr => ({ kind: "input", index: i }),
   /** A constant. */
