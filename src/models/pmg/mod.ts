@@ -28,5 +28,5 @@ export type { GeneratorConfig } from "./generator_text.ts";
 export { ImageDecoder } from "./generator_image.ts";
 export { Pmg } from "./model.ts";
 export { selectBest, weightedScore } from "./select.ts";
-export { bag, bagCosine, ImageSpace, meanBag } from "./metrics.ts";
+export { bag, bagCosine, FeatureNet, ImageSpace, meanBag } from "./metrics.ts";
 export type { Generated, GenerateOptions } from "./model.ts";
