@@ -38,7 +38,7 @@ const DATA = args.data ?? "../shared/data/ml-100k";
 const OUT = args.out ?? "bench/results/rat_step";
 const K = 5;
 const DB_ROWS = 20000;
-export const CFG = { embeddingDim: 10, numHeads: 2, dimHead: 10, depth: 4, scaleDim: 4, topK: K };
+const CFG = { embeddingDim: 10, numHeads: 2, dimHead: 10, depth: 4, scaleDim: 4, topK: K };
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -46,7 +46,7 @@ type Any = any;
 // --- synthetic batches ----------------------------------------------------------------------
 
 /** `n` rows of random ids (sequence lengths 0 … maxLen) and random 0/1 labels. */
-export function randomRows(specs: readonly FeatureSpec[], n: number, rng: wg.Rng): CtrBatch {
+function randomRows(specs: readonly FeatureSpec[], n: number, rng: wg.Rng): CtrBatch {
   const cat = specs.filter((s) => s.type === "categorical");
   const seq = specs.flatMap((s) => (s.type === "sequence" ? [s] : []));
   return {
@@ -95,7 +95,7 @@ function takeRows(src: CtrBatch, n: number, pick: (i: number) => number): CtrBat
 }
 
 /** B targets, each followed by K random DB rows carrying their labels as label tokens. */
-export function ratBatch(
+function ratBatch(
   specs: readonly FeatureSpec[],
   db: CtrBatch,
   B: number,
@@ -135,7 +135,7 @@ export function ratBatch(
  * RAT (cascaded) in tfjs-core ops, over variables named as wgrec's parameters (functional
  * calls: `tf.mul(x, y)`, as the chained `x.mul(y)` exists only once the union package ran).
  */
-export function tfjsRat(
+function tfjsRat(
   tf: Any,
   specs: readonly FeatureSpec[],
   params: Map<string, { shape: number[]; data: Float32Array }>,
