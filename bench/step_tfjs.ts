@@ -10,7 +10,8 @@
 
 import type { CtrBatch } from "../src/nn/features.ts";
 
-const TFJS_CORE = "npm:@tensorflow/tfjs-core@4.22";
+// The full package: under Deno, tfjs-core alone (its Node build) registers no gradients.
+const TFJS = "npm:@tensorflow/tfjs@4.22";
 const TFJS_WEBGPU = "npm:@tensorflow/tfjs-backend-webgpu@4.22";
 
 // deno-lint-ignore no-explicit-any
@@ -28,7 +29,7 @@ let tf: Any = null;
 
 /** Starts tfjs-core on its WebGPU backend; returns its version and adapter description. */
 export async function startTfjs(): Promise<{ version: string; adapter: string }> {
-  tf = await import(TFJS_CORE);
+  tf = await import(TFJS);
   await import(TFJS_WEBGPU);
   if (!(await tf.setBackend("webgpu"))) throw new Error("tf.setBackend('webgpu') failed");
   await tf.ready();
@@ -50,6 +51,14 @@ const zeros = (n: number) => tf.variable(tf.zeros([n]));
 const ones = (n: number) => tf.variable(tf.ones([n]));
 
 const lin = (x: Any, w: Any, b: Any) => tf.add(tf.matMul(x, w), b);
+
+/** tf.concat in groups of 6: a kernel over more inputs than storage bindings is not safe here. */
+function concatSmall(parts: Any[], axis: number): Any {
+  if (parts.length <= 6) return tf.concat(parts, axis);
+  const groups = [];
+  for (let i = 0; i < parts.length; i += 6) groups.push(tf.concat(parts.slice(i, i + 6), axis));
+  return concatSmall(groups, axis);
+}
 
 function layerNorm(x: Any, g: Any, b: Any): Any {
   const { mean, variance } = tf.moments(x, -1, true);
@@ -151,7 +160,7 @@ export function tfjsDcn(
         const parts = tables.map((t, j) => tf.gather(t, cols[j]));
         const num = tf.tensor2d(b.numeric, [B, N]);
         parts.push(tf.reshape(tf.mul(tf.expandDims(num, 2), numW), [B, N * d]));
-        const x0 = tf.concat(parts, 1);
+        const x0 = concatSmall(parts, 1);
         let x = x0;
         for (const l of cross) x = tf.add(tf.mul(x0, lin(x, l.w, l.b)), x);
         let h = x0;
