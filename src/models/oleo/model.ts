@@ -143,7 +143,9 @@ export class NewsRecommender extends Module implements ImpressionModel {
   /** Builds the model; the item source must fit the paradigm. */
   constructor(inputs: NewsInputs, config: NewsRecConfig) {
     super();
-    const c = this.config = { ...NEWSREC_DEFAULTS, ...config } as Required<NewsRecConfig>;
+    // Settings given as undefined (a partial runner config) keep their defaults.
+    const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+    const c = this.config = { ...NEWSREC_DEFAULTS, ...given } as Required<NewsRecConfig>;
     const U = this.#numUsers = inputs.numUsers;
     const N = this.#numItems = inputs.numItems;
     const by = c.scorer === "dot" ? "" : `, ${c.scorer.toUpperCase()}`;
