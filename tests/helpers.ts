@@ -32,6 +32,28 @@ export function gpuTest(name: string, fn: () => Promise<void> | void): void {
   });
 }
 
+/**
+ * Long end-to-end checks run only with `WGREC_SLOW=1` (`deno task test:slow`), so the default
+ * run stays within its time budget on two cores; each one's fast parts (PyTorch step checks,
+ * the runner's tiny run of every model) stay in the default run.
+ */
+export const SLOW = Deno.env.get("WGREC_SLOW") === "1";
+
+/** A {@link gpuTest} that runs only with `WGREC_SLOW=1` (reported as ignored otherwise). */
+export function slowGpuTest(name: string, fn: () => Promise<void> | void): void {
+  Deno.test({
+    name: `${name} [slow]`,
+    ignore: !SLOW,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      ready ??= init();
+      await ready;
+      await fn();
+    },
+  });
+}
+
 /** Asserts |a − b| ≤ atol + rtol·|b| elementwise, reporting the first failure. */
 export function assertClose(
   actual: ArrayLike<number>,

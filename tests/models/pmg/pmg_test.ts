@@ -22,7 +22,7 @@ import {
 import { FeatureNet, ssim } from "../../../src/models/pmg/metrics.ts";
 import { selectBest, weightedScore } from "../../../src/models/pmg/select.ts";
 import { alphaCurve, evalPairs } from "../../../src/models/pmg/experiment.ts";
-import { assert, gpuTest } from "../../helpers.ts";
+import { assert, gpuTest, slowGpuTest } from "../../helpers.ts";
 
 const cat: ItemCatalog = {
   titles: [["toy", "story"], ["heat"], ["babe"], ["casino"]],
@@ -79,7 +79,7 @@ Deno.test("PMG selection: α = 1 picks the most personal, α = 0 the most accura
   assert.throws(() => weightedScore(0.5, 0.5, 1.5), /α = 1.5, expected 0 ≤ α ≤ 1/);
 });
 
-gpuTest(
+slowGpuTest(
   "PMG end to end on tiny data: batches, training lowers the loss, generation, α curve",
   async () => {
     const data = embeddedData({

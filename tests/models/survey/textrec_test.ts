@@ -3,7 +3,7 @@
 // strategy's parameters (frozen ones keep their values and get no optimizer state; `frozen`
 // encodes once); every strategy trains two epochs through the runner; bad input.
 import assert from "node:assert/strict";
-import { assertClose, gpuTest } from "../../helpers.ts";
+import { assertClose, gpuTest, slowGpuTest } from "../../helpers.ts";
 import { readAll, tensor, tidy } from "../../../src/tensor.ts";
 import { backward } from "../../../src/autograd/backward.ts";
 import { Adam } from "../../../src/nn/optim.ts";
@@ -118,7 +118,7 @@ gpuTest(
   },
 );
 
-gpuTest("every strategy trains two epochs through the runner (tiny data)", async () => {
+slowGpuTest("every strategy trains two epochs through the runner (tiny data)", async () => {
   const root = await Deno.makeTempDir();
   const counts: Record<string, number> = {};
   for (const adapt of ADAPT_STRATEGIES) {
