@@ -22,7 +22,7 @@ import {
 import { FeatureNet, ssim } from "../../../src/models/pmg/metrics.ts";
 import { selectBest, weightedScore } from "../../../src/models/pmg/select.ts";
 import { alphaCurve, evalPairs } from "../../../src/models/pmg/experiment.ts";
-import { assert, gpuTest, slowGpuTest } from "../../helpers.ts";
+import { assert, slowGpuTest } from "../../helpers.ts";
 
 const cat: ItemCatalog = {
   titles: [["toy", "story"], ["heat"], ["babe"], ["casino"]],
