@@ -94,10 +94,11 @@ export class TextGenerator extends Module {
     ids: Int32Array | Tensor<"i32">,
     words: Tensor<"f32">,
     soft: Tensor<"f32"> | null,
-    from = 0,
-    count = this.length - from,
+    from: number = 0,
+    count?: number,
   ): Tensor<"f32"> {
     const L = this.length, d = this.cfg.dim;
+    const n = count ?? L - from;
     const idx = ids instanceof Int32Array ? tensor(ids, [ids.length], "i32") : ids;
     if (idx.size % L !== 0) {
       throw new Error(`wgrec pmg TextGenerator: ${idx.size} token ids, expected B × ${L}`);
@@ -108,7 +109,7 @@ export class TextGenerator extends Module {
       const kv = soft ? this.prefixProj[i].forward(soft) : {};
       x = l.forward(x, { causal: true, ...kv });
     });
-    if (from !== 0 || count !== L) x = slice(x, [0, from, 0], [B, count, d]);
+    if (from !== 0 || n !== L) x = slice(x, [0, from, 0], [B, n, d]);
     return this.head.forward(this.norm.forward(x));
   }
 }
