@@ -122,8 +122,18 @@ gpuTest("H-DCID: one step after the warm-up matches PyTorch (both levels)", asyn
     const q = model.quantizers();
     const after = await readAll([...main.map(([, p]) => p), q[0].codebook, q[1].codebook]);
     main.forEach(([n], i) => {
-      if (Math.max(...arr(`grad/${n}`).map(Math.abs)) < 1e-6) return; // see dcid_step_test
-      assertClose(after[i], arr(`after/${n}`), { atol: 2e-5, rtol: 1e-4, msg: n });
+      const g = arr(`grad/${n}`);
+      const gmax = Math.max(...g.map(Math.abs));
+      if (gmax < 1e-6) return; // see dcid_step_test
+      // Adam's first step moves an entry by about lr·sign(g): entries whose reference gradient
+      // is below 1% of the tensor's largest (where the f32 gradient, checked above to 2e-3 of
+      // that largest, need not keep its sign) are not compared one by one.
+      const keep = (_: number, j: number) => Math.abs(g[j]) >= 1e-2 * gmax;
+      assertClose(after[i].filter(keep), arr(`after/${n}`).filter(keep), {
+        atol: 2e-5,
+        rtol: 1e-4,
+        msg: n,
+      });
     });
     closeRel(after[main.length], arr("buf/embedding_after"), 1e-4, "codebook 1");
     closeRel(after[main.length + 1], arr("buf/embedding_2_after"), 1e-4, "codebook 2");
