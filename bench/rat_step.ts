@@ -309,7 +309,7 @@ if (import.meta.main) {
   const folder = await loadMovieLensCtr(DATA);
   if (!folder) throw new Error(`rat_step: no ML-100K RecBole files in ${DATA}`);
   const specs = featureSpecs(folder.train, { maxLen: 10 });
-  const rt = await wg.init();
+  const rt = await wg.init({ params: args.params as "uniform" | "storage" | undefined });
   const adapter = rt.gpu.adapter.description;
   const model = new Rat(specs, CFG);
   const lambda = model.cfg.embeddingRegularizer;

@@ -6,7 +6,7 @@
  * PyTorch CPU (bench/torch_step.py, Debian's python3-torch) on the same cores.
  *
  * `deno run -A bench/step_bench.ts [--models=lightgcn,alignrec,transformer] [--steps=N]
- *  [--no-torch] [--out=bench/results/step] [--note=...]`
+ *  [--no-torch] [--no-tfjs] [--params=uniform|storage] [--out=bench/results/step] [--note=...]`
  *
  * A step is what `fit` does per batch: upload the batch, forward, backward, Adam, free the
  * temporaries; the loss is read back once at the end of the timed window (fit reads every 16
@@ -477,7 +477,9 @@ async function runTorch(dir: string, models: string[]): Promise<Record<string, u
 // --- main ------------------------------------------------------------------------------------
 
 if (import.meta.main) {
-  const rt = await wg.init();
+  const params = args.params as "uniform" | "storage" | undefined;
+  const rt = await wg.init({ params });
+  console.error(`kernel params in ${rt.params} buffers`);
   const adapter = rt.gpu.adapter.description;
   const g = mlShapedGraph();
   const bs = batches(g, 4);

@@ -7,8 +7,7 @@
  * @module
  */
 
-import { Runtime } from "./gpu/runtime.ts";
-import type { DeviceOptions } from "./gpu/device.ts";
+import { Runtime, type RuntimeOptions } from "./gpu/runtime.ts";
 import type { PooledBuffer, PoolStats } from "./gpu/pool.ts";
 import type { Node } from "./autograd/tape.ts";
 import { Rng } from "./random.ts";
@@ -31,7 +30,7 @@ const CTOR = { f32: Float32Array, i32: Int32Array, u32: Uint32Array } as const;
 let current: Runtime | null = null;
 
 /** Options for {@link init}. */
-export interface InitOptions extends DeviceOptions {
+export interface InitOptions extends RuntimeOptions {
   /**
    * Numerics-check mode: every floating-point op result is scanned on the GPU for NaN/Inf,
    * and {@link checkNumerics} (also run by every `read`) names the first op that made one.

@@ -201,10 +201,22 @@ const WGSL_UNIFORM: Record<UniformType, string> = {
 };
 
 /**
+ * Where a kernel reads its `Params` block: a uniform buffer (the default), or a read-only storage
+ * buffer. Lavapipe (Mesa 22.3) inlines uniform values that loop bounds and branches depend on,
+ * re-optimising the shader (and often recompiling it through LLVM) on every dispatch whose
+ * uniform offset changed, i.e. on every dispatch here; storage reads are never inlined.
+ */
+export type ParamsBinding = "uniform" | "storage";
+
+/**
  * The full WGSL text of a kernel: generated declarations, defines, helpers, the spec's shared
  * files, then its own file.
  */
-export function kernelSource(spec: KernelSpec, defines: Defines = {}): string {
+export function kernelSource(
+  spec: KernelSpec,
+  defines: Defines = {},
+  params: ParamsBinding = "uniform",
+): string {
   checkDefines(spec, defines);
   const files = [...(spec.lib ?? []), spec.source];
   files.forEach((text, i) => {
@@ -219,7 +231,8 @@ export function kernelSource(spec: KernelSpec, defines: Defines = {}): string {
   );
   if (fields.length === 0) fields.push("_pad: u32");
   const lines = [`struct Params { ${fields.join(", ")} }`];
-  lines.push("@group(0) @binding(0) var<uniform> u: Params;");
+  const space = params === "uniform" ? "uniform" : "storage, read";
+  lines.push(`@group(0) @binding(0) var<${space}> u: Params;`);
   Object.entries<BindingType>(spec.bindings).forEach(([n, t], i) => {
     const [elem, rw] = t.split(" ");
     const access = rw ? "read_write" : "read";

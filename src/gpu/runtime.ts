@@ -16,6 +16,7 @@ import {
   kernelSource,
   type KernelSpec,
   packUniforms,
+  type ParamsBinding,
   uniformBytes,
   type UniformTypes,
   type UniformValues,
@@ -122,6 +123,18 @@ export interface RuntimeStats {
   bindGroupMisses: number;
 }
 
+/** Options of {@link Runtime.create}. */
+export interface RuntimeOptions extends DeviceOptions {
+  /**
+   * Where kernels read their parameters (see {@link ParamsBinding}). Default: `"storage"` on
+   * lavapipe, whose per-dispatch uniform inlining costs ~0.1-0.3 s of CPU per dispatch of a
+   * kernel with uniform loop bounds; `"uniform"` elsewhere.
+   */
+  params?: ParamsBinding;
+}
+
+const LAVAPIPE = /llvmpipe|lavapipe/i;
+
 /** The WebGPU runtime. Create it with {@link Runtime.create}. */
 export class Runtime {
   /** The buffer pool of this device. */
@@ -157,6 +170,8 @@ export class Runtime {
   #afterSubmit: (() => void)[] = [];
   #errors: string[] = [];
   #uniformAlign: number;
+  /** Where kernels read their `Params` block on this runtime. */
+  readonly params: ParamsBinding;
   /** Numerics-check mode (see `InitOptions.checkNumerics`). */
   checkNumerics = false;
   /** The attached profiler (src/gpu/profiler.ts); null (the default) costs one check. */
@@ -169,10 +184,18 @@ export class Runtime {
   #checkedBefore = 0;
 
   /** Use {@link Runtime.create}. */
-  private constructor(readonly gpu: AcquiredDevice) {
+  private constructor(readonly gpu: AcquiredDevice, params?: ParamsBinding) {
     const device = gpu.device;
-    this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
-    this.#uniformAlign = device.limits.minUniformBufferOffsetAlignment;
+    const lim = device.limits;
+    this.pool = new BufferPool(device, lim.maxStorageBufferBindingSize);
+    // Storage params take one more storage binding per kernel (kernels use up to 8).
+    this.params = params ??
+      (LAVAPIPE.test(gpu.adapter.description) && lim.maxStorageBuffersPerShaderStage > 8
+        ? "storage"
+        : "uniform");
+    this.#uniformAlign = this.params === "uniform"
+      ? lim.minUniformBufferOffsetAlignment
+      : lim.minStorageBufferOffsetAlignment;
     this.#arena = this.#newArena();
     this.lost = device.lost.then((info) => {
       this.lostReason = `${info.reason ?? "unknown"}: ${info.message}`;
@@ -184,8 +207,8 @@ export class Runtime {
   }
 
   /** Acquires a device and builds a runtime on it. */
-  static async create(opts: DeviceOptions = {}): Promise<Runtime> {
-    return new Runtime(await acquireDevice(opts));
+  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    return new Runtime(await acquireDevice(opts), opts.params);
   }
 
   /** The WebGPU device. */
@@ -197,7 +220,8 @@ export class Runtime {
     this.#arenaId++;
     return this.device.createBuffer({
       size: ARENA_BYTES,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      usage: (this.params === "uniform" ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE) |
+        GPUBufferUsage.COPY_DST,
     });
   }
 
@@ -214,7 +238,7 @@ export class Runtime {
     const key = Object.values(spec.bindings).join(",");
     let layout = this.#layouts.get(key);
     if (!layout) {
-      const n = Object.keys(spec.bindings).length;
+      const n = Object.keys(spec.bindings).length + (this.params === "storage" ? 1 : 0);
       const max = this.device.limits.maxStorageBuffersPerShaderStage;
       if (n > max) {
         throw new Error(
@@ -227,7 +251,10 @@ export class Runtime {
         {
           binding: 0,
           visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: "uniform", hasDynamicOffset: true },
+          buffer: {
+            type: this.params === "uniform" ? "uniform" : "read-only-storage",
+            hasDynamicOffset: true,
+          },
         },
       ];
       Object.values<string>(spec.bindings).forEach((t, i) =>
@@ -327,7 +354,7 @@ export class Runtime {
     for (const k in defines) dkey += `${k}=${defines[k]};`;
     const hit = bySpec.get(dkey);
     if (hit) return { hit, bySpec, dkey, code: "" };
-    const code = kernelSource(spec, defines);
+    const code = kernelSource(spec, defines, this.params);
     const shared = this.#pipelines.get(code);
     if (shared) bySpec.set(dkey, shared);
     return { hit: shared, bySpec, dkey, code };
