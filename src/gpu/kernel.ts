@@ -231,8 +231,12 @@ export function kernelSource(
   );
   if (fields.length === 0) fields.push("_pad: u32");
   const lines = [`struct Params { ${fields.join(", ")} }`];
-  const space = params === "uniform" ? "uniform" : "storage, read";
-  lines.push(`@group(0) @binding(0) var<${space}> u: Params;`);
+  if (params === "uniform") lines.push("@group(0) @binding(0) var<uniform> u: Params;");
+  else {
+    // Copied once into a private: read through storage everywhere, each `u.x` would be a
+    // bounds-checked load that LLVM cannot hoist past the kernel's stores (2× compile time).
+    lines.push("@group(0) @binding(0) var<storage, read> u_in: Params;", "var<private> u: Params;");
+  }
   Object.entries<BindingType>(spec.bindings).forEach(([n, t], i) => {
     const [elem, rw] = t.split(" ");
     const access = rw ? "read_write" : "read";
@@ -245,8 +249,15 @@ export function kernelSource(
     const lit = typeof v === "number" && Number.isInteger(v) && !Object.is(v, -0) ? `${v}` : v;
     lines.push(`const ${k} = ${typeof lit === "number" ? lit.toExponential() : lit};`);
   }
-  lines.push(HELPERS, finiteConstants(body));
+  lines.push(HELPERS, finiteConstants(params === "uniform" ? body : copyParams(spec, body)));
   return lines.join("\n");
+}
+
+/** Starts the entry point `main` with `u = u_in;` (storage params, see {@link kernelSource}). */
+function copyParams(spec: KernelSpec, body: string): string {
+  const entry = /@compute[^{]*?\bfn\s+main\s*\([^{]*\{/;
+  if (!entry.test(body)) throw new Error(`wgrec ${spec.name}: no \`@compute … fn main(…) {\` found`);
+  return body.replace(entry, (m) => `${m}\n  u = u_in;`);
 }
 
 /**

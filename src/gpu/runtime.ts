@@ -126,14 +126,14 @@ export interface RuntimeStats {
 /** Options of {@link Runtime.create}. */
 export interface RuntimeOptions extends DeviceOptions {
   /**
-   * Where kernels read their parameters (see {@link ParamsBinding}). Default: `"storage"` on
-   * lavapipe, whose per-dispatch uniform inlining costs ~0.1-0.3 s of CPU per dispatch of a
-   * kernel with uniform loop bounds; `"uniform"` elsewhere.
+   * Where kernels read their parameters (see {@link ParamsBinding}); default `"uniform"`.
+   * `"storage"` avoids lavapipe's per-dispatch uniform inlining (a loop of small linears:
+   * 29.5 → 0.6 ms per dispatch) at the cost of one more storage binding per kernel and ~17 %
+   * more cold pipeline-compile time; whole training steps measured no faster
+   * (bench/results/params_binding.md), so it is opt-in.
    */
   params?: ParamsBinding;
 }
-
-const LAVAPIPE = /llvmpipe|lavapipe/i;
 
 /** The WebGPU runtime. Create it with {@link Runtime.create}. */
 export class Runtime {
@@ -188,11 +188,7 @@ export class Runtime {
     const device = gpu.device;
     const lim = device.limits;
     this.pool = new BufferPool(device, lim.maxStorageBufferBindingSize);
-    // Storage params take one more storage binding per kernel (kernels use up to 8).
-    this.params = params ??
-      (LAVAPIPE.test(gpu.adapter.description) && lim.maxStorageBuffersPerShaderStage > 8
-        ? "storage"
-        : "uniform");
+    this.params = params ?? "uniform";
     this.#uniformAlign = this.params === "uniform"
       ? lim.minUniformBufferOffsetAlignment
       : lim.minStorageBufferOffsetAlignment;
