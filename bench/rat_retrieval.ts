@@ -6,9 +6,11 @@ import { init, tensor } from "../internal.ts";
 import { ratRetrieve } from "../src/models/rat/retrieve.ts";
 import { Rng } from "../src/random.ts";
 
-await init();
+// --params=uniform|storage: where kernels read their parameters (bench/results/params_binding.md).
+const params = Deno.args.find((a) => a.startsWith("--params="))?.slice(9);
+await init({ params: params as "uniform" | "storage" | undefined });
 const N = 100_000;
-const Q = Number(Deno.args[0] ?? 256);
+const Q = Number(Deno.args.find((a) => !a.startsWith("--")) ?? 256);
 const K = 5;
 const vocab = [1000, 1700, 2, 7, 21, 400];
 const F = vocab.length;

@@ -12,7 +12,8 @@ import { noGrad } from "../../autograd/tape.ts";
 import { fmt, runtime, type Tensor, tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../../ops/common.ts";
 import { indexGuard, watchIndexGuard } from "../../ops/index_check.ts";
-import { tiledTopK, type TopK } from "../../ops/search/topk.ts";
+import { TOPK_MAX_K } from "../../ops/search/topk.ts";
+import { MAX_LOOP } from "../../ops/core/reduce.ts";
 
 import { checkGroups, type RetrievalOptions } from "../../ops/search/hashing.ts";
 import * as ratWgsl from "../../../shaders/rat/wgsl.ts";
@@ -34,14 +35,49 @@ const idfK = /* @__PURE__ */ kernel({
   uniforms: { n: "u32", f: "u32", total: "u32", slot: "u32" },
   workgroupSize: [256],
 });
-const ratK = /* @__PURE__ */ kernel({
-  name: "rat_retrieve",
-  source: ratWgsl.rat_retrieve,
-  defines: { GROUPS: "bool" },
-  bindings: { q: "i32", w: "f32", db: "i32", qg: "i32", dg: "i32", out: "f32 rw" },
-  uniforms: { f: "u32", r0: "u32", nr: "u32", c0: "u32", nc: "u32" },
-  workgroupSize: [256],
-});
+// Scores and a running top-k per (query, DB chunk), then a merge per query: the score matrix
+// is never written (the two-pass form of the tiled top-k, specialised to RAT's scores).
+function scanSpec(kc: number) {
+  return kernel({
+    name: "rat_retrieve_topk",
+    source: ratWgsl.rat_retrieve_topk,
+    defines: { GROUPS: "bool", KC: "u32" },
+    bindings: {
+      q: "i32",
+      w: "f32",
+      db: "i32",
+      qg: "i32",
+      dg: "i32",
+      cand_v: "f32 rw",
+      cand_i: "i32 rw",
+    },
+    uniforms: {
+      f: "u32",
+      r0: "u32",
+      nr: "u32",
+      c0: "u32",
+      n: "u32",
+      chunk: "u32",
+      nch: "u32",
+      k: "u32",
+    },
+    workgroupSize: [64],
+  });
+}
+function mergeSpec(kc: number) {
+  return kernel({
+    name: "rat_retrieve_merge",
+    source: ratWgsl.rat_retrieve_merge,
+    defines: { KC: "u32" },
+    bindings: { cand_v: "f32", cand_i: "i32", vals: "f32 rw", idx: "i32 rw" },
+    uniforms: { r0: "u32", nr: "u32", nch: "u32", k: "u32", init: "u32" },
+    workgroupSize: [64],
+  });
+}
+const scanSpecs = new Map<number, ReturnType<typeof scanSpec>>();
+const mergeSpecs = new Map<number, ReturnType<typeof mergeSpec>>();
+/** Loop iterations per invocation (lavapipe's silent loop stop; 32,768 lost rows in tests). */
+const LOOP = MAX_LOOP;
 
 /** Options of {@link ratRetrieve}. */
 export interface RatOptions extends RetrievalOptions {
@@ -130,24 +166,57 @@ export function ratRetrieve(
       workgroups: groups(nq * f),
     });
     watchIndexGuard(gq.slot, qLabel);
-    const top: TopK = tiledTopK(nq, ndb, k, (r0, nr, c0, nc) => {
-      const out = output("ratRetrieve", [nr, nc], "f32");
-      launch("ratRetrieve", ratK, {
-        buffers: {
-          q: query.buffer,
-          w: w.buffer,
-          db: db.buffer,
-          qg: (g?.query ?? query).buffer,
-          dg: (g?.db ?? query).buffer,
-          out: out.buffer,
-        },
-        uniforms: { f, r0, nr, c0, nc },
-        workgroups: groups(nr * nc),
-        defines: { GROUPS: g !== undefined },
-      });
-      return out;
-    }, { colBlock: opts.dbChunk, rowBlock: opts.queryChunk });
-    for (const t of [offT, usedT, cnt, w]) t.dispose();
-    return { indices: top.indices, scores: top.values };
+    if (!Number.isInteger(k) || k < 1 || k > TOPK_MAX_K) {
+      throw new Error(`wgrec ratRetrieve: k = ${k} must be an integer in [1, ${TOPK_MAX_K}]`);
+    }
+    let kc = 8;
+    while (kc < k) kc *= 2;
+    let scan = scanSpecs.get(kc), merge = mergeSpecs.get(kc);
+    if (!scan) scanSpecs.set(kc, scan = scanSpec(kc));
+    if (!merge) mergeSpecs.set(kc, merge = mergeSpec(kc));
+    // Rows per invocation (≤ LOOP field compares), chunks per DB block (≤ LOOP merged entries).
+    const chunk = Math.max(1, Math.min(opts.dbChunk ?? 512, Math.floor(LOOP / Math.max(f, 1))));
+    const blockRows = chunk * Math.max(1, Math.floor(LOOP / k));
+    const nchMax = Math.ceil(Math.min(Math.max(ndb, 1), blockRows) / chunk);
+    const rows = Math.max(1, Math.min(nq, opts.queryChunk ?? Math.floor((1 << 22) / (nchMax * k))));
+    const values = output("ratRetrieve", [nq, k], "f32");
+    const indices = output("ratRetrieve", [nq, k], "i32");
+    const cv = output("ratRetrieve", [rows * nchMax * k], "f32");
+    const ci = output("ratRetrieve", [rows * nchMax * k], "i32");
+    for (let r0 = 0; r0 < nq; r0 += rows) {
+      const nr = Math.min(rows, nq - r0);
+      // An empty DB still runs one (empty) block, so every list is written as padding.
+      for (let c0 = 0; c0 === 0 || c0 < ndb; c0 += blockRows) {
+        const n = Math.min(blockRows, ndb - c0);
+        const nch = Math.max(1, Math.ceil(n / chunk));
+        launch("ratRetrieve", scan, {
+          buffers: {
+            q: query.buffer,
+            w: w.buffer,
+            db: db.buffer,
+            qg: (g?.query ?? query).buffer,
+            dg: (g?.db ?? query).buffer,
+            cand_v: cv.buffer,
+            cand_i: ci.buffer,
+          },
+          uniforms: { f, r0, nr, c0, n: c0 + n, chunk, nch, k },
+          workgroups: groups(nr * nch, 64),
+          defines: { GROUPS: g !== undefined, KC: kc },
+        });
+        launch("ratRetrieve", merge, {
+          buffers: {
+            cand_v: cv.buffer,
+            cand_i: ci.buffer,
+            vals: values.buffer,
+            idx: indices.buffer,
+          },
+          uniforms: { r0, nr, nch, k, init: c0 > 0 ? 1 : 0 },
+          workgroups: groups(nr, 64),
+          defines: { KC: kc },
+        });
+      }
+    }
+    for (const t of [offT, usedT, cnt, w, cv, ci]) t.dispose();
+    return { indices, scores: values };
   });
 }

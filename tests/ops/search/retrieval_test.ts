@@ -272,6 +272,34 @@ gpuTest(
   },
 );
 
+gpuTest(
+  "ratRetrieve: a DB in several blocks (k × chunks past one merge) equals the CPU",
+  async () => {
+    // dbChunk 1 and k ≥ 64 make blocks of ⌊MAX_LOOP / k⌋ chunks, so 700 rows take many blocks
+    // whose lists are merged in DB order (many ties: 2 fields of 3 and 4 values).
+    const nq = 4, n = 700, f = 2;
+    const r = new Rng(11);
+    const vocab = [3, 4];
+    const row = () => vocab.map((v) => Math.floor(r.uniform() * v));
+    const qd = Int32Array.from(Array.from({ length: nq }, row).flat());
+    const dd = Int32Array.from(Array.from({ length: n }, row).flat());
+    const ref = ratScores(qd, dd, f, [true, true]);
+    for (const [k, chunk] of [[64, 1], [128, 1], [128, 7]]) {
+      const [idx, sc] = await readDispose(...tidy(() => {
+        const res = ratRetrieve(tensor(qd, [nq, f], "i32"), tensor(dd, [n, f], "i32"), k, {
+          vocabSizes: vocab,
+          dbChunk: chunk,
+        });
+        return [res.indices, res.scores];
+      }));
+      for (let i = 0; i < nq; i++) {
+        const at = (a: ArrayLike<number>) => Array.from(a).slice(i * k, i * k + k);
+        checkRatRow(i, at(idx), at(sc), k, ref, () => true);
+      }
+    }
+  },
+);
+
 gpuTest("ratRetrieve: a hand-computed case", async () => {
   // DB of 4 rows, 2 fields. IDF: field 0 value 0 occurs 3× → log(4/3); value 1 once → log 4;
   // field 1 value 5 twice → log 2.
