@@ -117,12 +117,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var j = 0u; j < KC; j++) { bv[j] = ninf; bi[j] = -1; }
   let qo = r * u.f;
   let g = select(-1, qg[r], GROUPS);
+  // The query's ids and weights in registers (FQ = fields rounded up to 4, see the wrapper).
+  var qv: array<i32, FQ>;
+  var wv: array<f32, FQ>;
+  for (var f = 0u; f < u.f; f++) { qv[f] = q[qo + f]; wv[f] = w[qo + f]; }
   for (var c = start; c < end; c++) {
     if (g >= 0 && dg[c] == g) { continue; }
     let co = c * u.f;
     var s = 0.0;
     for (var f = 0u; f < u.f; f++) {
-      if (q[qo + f] == db[co + f]) { s += w[qo + f]; }
+      if (qv[f] == db[co + f]) { s += wv[f]; }
     }
     if (!(s > 0.0) || !(s > bv[k - 1u])) { continue; }
     var p = k - 1u;

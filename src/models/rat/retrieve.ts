@@ -41,7 +41,7 @@ function scanSpec(kc: number) {
   return kernel({
     name: "rat_retrieve_topk",
     source: ratWgsl.rat_retrieve_topk,
-    defines: { GROUPS: "bool", KC: "u32" },
+    defines: { GROUPS: "bool", KC: "u32", FQ: "u32" },
     bindings: {
       q: "i32",
       w: "f32",
@@ -201,7 +201,7 @@ export function ratRetrieve(
           },
           uniforms: { f, r0, nr, c0, n: c0 + n, chunk, nch, k },
           workgroups: groups(nr * nch, 64),
-          defines: { GROUPS: g !== undefined, KC: kc },
+          defines: { GROUPS: g !== undefined, KC: kc, FQ: Math.max(4, Math.ceil(f / 4) * 4) },
         });
         launch("ratRetrieve", merge, {
           buffers: {
