@@ -200,7 +200,7 @@ export function ratRetrieve(
             cand_i: ci.buffer,
           },
           uniforms: { f, r0, nr, c0, n: c0 + n, chunk, nch, k },
-          workgroups: groups(nr * nch, 64),
+          workgroups: groups(Math.ceil(nr / 4) * nch, 64),
           defines: { GROUPS: g !== undefined, KC: kc, FQ: Math.max(4, Math.ceil(f / 4) * 4) },
         });
         launch("ratRetrieve", merge, {
