@@ -256,7 +256,9 @@ export function kernelSource(
 /** Starts the entry point `main` with `u = u_in;` (storage params, see {@link kernelSource}). */
 function copyParams(spec: KernelSpec, body: string): string {
   const entry = /@compute[^{]*?\bfn\s+main\s*\([^{]*\{/;
-  if (!entry.test(body)) throw new Error(`wgrec ${spec.name}: no \`@compute … fn main(…) {\` found`);
+  if (!entry.test(body)) {
+    throw new Error(`wgrec ${spec.name}: no \`@compute … fn main(…) {\` found`);
+  }
   return body.replace(entry, (m) => `${m}\n  u = u_in;`);
 }
 

@@ -37,45 +37,39 @@ const idfK = /* @__PURE__ */ kernel({
 });
 // Scores and a running top-k per (query, DB chunk), then a merge per query: the score matrix
 // is never written (the two-pass form of the tiled top-k, specialised to RAT's scores).
-function scanSpec(kc: number) {
-  return kernel({
-    name: "rat_retrieve_topk",
-    source: ratWgsl.rat_retrieve_topk,
-    defines: { GROUPS: "bool", KC: "u32", FQ: "u32" },
-    bindings: {
-      q: "i32",
-      w: "f32",
-      db: "i32",
-      qg: "i32",
-      dg: "i32",
-      cand_v: "f32 rw",
-      cand_i: "i32 rw",
-    },
-    uniforms: {
-      f: "u32",
-      r0: "u32",
-      nr: "u32",
-      c0: "u32",
-      n: "u32",
-      chunk: "u32",
-      nch: "u32",
-      k: "u32",
-    },
-    workgroupSize: [64],
-  });
-}
-function mergeSpec(kc: number) {
-  return kernel({
-    name: "rat_retrieve_merge",
-    source: ratWgsl.rat_retrieve_merge,
-    defines: { KC: "u32" },
-    bindings: { cand_v: "f32", cand_i: "i32", vals: "f32 rw", idx: "i32 rw" },
-    uniforms: { r0: "u32", nr: "u32", nch: "u32", k: "u32", init: "u32" },
-    workgroupSize: [64],
-  });
-}
-const scanSpecs = new Map<number, ReturnType<typeof scanSpec>>();
-const mergeSpecs = new Map<number, ReturnType<typeof mergeSpec>>();
+const scanK = /* @__PURE__ */ kernel({
+  name: "rat_retrieve_topk",
+  source: ratWgsl.rat_retrieve_topk,
+  defines: { GROUPS: "bool", KC: "u32", FQ: "u32" },
+  bindings: {
+    q: "i32",
+    w: "f32",
+    db: "i32",
+    qg: "i32",
+    dg: "i32",
+    cand_v: "f32 rw",
+    cand_i: "i32 rw",
+  },
+  uniforms: {
+    f: "u32",
+    r0: "u32",
+    nr: "u32",
+    c0: "u32",
+    n: "u32",
+    chunk: "u32",
+    nch: "u32",
+    k: "u32",
+  },
+  workgroupSize: [64],
+});
+const mergeK = /* @__PURE__ */ kernel({
+  name: "rat_retrieve_merge",
+  source: ratWgsl.rat_retrieve_merge,
+  defines: { KC: "u32" },
+  bindings: { cand_v: "f32", cand_i: "i32", vals: "f32 rw", idx: "i32 rw" },
+  uniforms: { r0: "u32", nr: "u32", nch: "u32", k: "u32", init: "u32" },
+  workgroupSize: [64],
+});
 /** Loop iterations per invocation (lavapipe's silent loop stop; 32,768 lost rows in tests). */
 const LOOP = MAX_LOOP;
 
@@ -171,9 +165,6 @@ export function ratRetrieve(
     }
     let kc = 8;
     while (kc < k) kc *= 2;
-    let scan = scanSpecs.get(kc), merge = mergeSpecs.get(kc);
-    if (!scan) scanSpecs.set(kc, scan = scanSpec(kc));
-    if (!merge) mergeSpecs.set(kc, merge = mergeSpec(kc));
     // Rows per invocation (≤ LOOP field compares), chunks per DB block (≤ LOOP merged entries).
     const chunk = Math.max(1, Math.min(opts.dbChunk ?? 512, Math.floor(LOOP / Math.max(f, 1))));
     const blockRows = chunk * Math.max(1, Math.floor(LOOP / k));
@@ -189,7 +180,7 @@ export function ratRetrieve(
       for (let c0 = 0; c0 === 0 || c0 < ndb; c0 += blockRows) {
         const n = Math.min(blockRows, ndb - c0);
         const nch = Math.max(1, Math.ceil(n / chunk));
-        launch("ratRetrieve", scan, {
+        launch("ratRetrieve", scanK, {
           buffers: {
             q: query.buffer,
             w: w.buffer,
@@ -203,7 +194,7 @@ export function ratRetrieve(
           workgroups: groups(Math.ceil(nr / 4) * nch, 64),
           defines: { GROUPS: g !== undefined, KC: kc, FQ: Math.max(4, Math.ceil(f / 4) * 4) },
         });
-        launch("ratRetrieve", merge, {
+        launch("ratRetrieve", mergeK, {
           buffers: {
             cand_v: cv.buffer,
             cand_i: ci.buffer,
