@@ -3,7 +3,7 @@
 //
 //   deno run -A bench/oleo_compare.ts [--data ../shared/data/ml-100k | --mind DIR] \
 //     [--model lstur] [--paradigms oleo,e2e,cache] [--epochs 2] [--stage1-epochs 4] \
-//     [--watts 15] [--train-limit 0] [--scorer dot,dcn,deepfm,din] [--seeds 1]
+//     [--watts 15] [--train-limit 0] [--scorer dot,dcn,deepfm,din] [--seeds 1] [--first-seed 1]
 //     [--out bench/results/oleo.md]
 //
 // --scorer: stage-2 scoring (dot product or a CTR predictor, src/models/oleo/scorer.ts); with
@@ -59,7 +59,7 @@ interface Row {
 }
 const rows: Row[] = [];
 const scorers = get("scorer", "dot").split(",") as ScorerKind[];
-const seeds = Array.from({ length: +get("seeds", "1") }, (_, i) => 1 + i);
+const seeds = Array.from({ length: +get("seeds", "1") }, (_, i) => +get("first-seed", "1") + i);
 for (const seed of seeds) {
   // OLEO's encode-once vectors of this seed, shared by every scorer (stage-1 seed = seed − 1,
   // so seed 1 reproduces the earlier single-scorer table).
