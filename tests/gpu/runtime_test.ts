@@ -240,3 +240,44 @@ gpuTest("init() returns a working runtime", async () => {
   x.dispose();
   assert.equal(runtime(), rt);
 });
+
+gpuTest(
+  "params in storage: the same kernel and uniforms give the same result as uniform params",
+  async () => {
+    // A loop bounded by a parameter (the pattern lavapipe inlines), two uniforms of two types.
+    const spec = kernel({
+      name: "params_probe",
+      source: `@compute @workgroup_size(WG_X)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  if (g.x >= u.n) { return; }
+  var s = 0.0;
+  for (var j = 0u; j <= g.x; j++) { s += u.alpha; }
+  out[g.x] = s;
+}`,
+      bindings: { out: "f32 rw" },
+      uniforms: { n: "u32", alpha: "f32" },
+      workgroupSize: [64],
+    });
+    assert.match(
+      kernelSource(spec, {}, "storage"),
+      /var<storage, read> u_in: Params;[^]*u = u_in;/,
+    );
+    assert.match(kernelSource(spec), /var<uniform> u: Params;/);
+    const results: number[][] = [];
+    for (const params of ["uniform", "storage"] as const) {
+      const rt = await Runtime.create({ params });
+      assert.equal(rt.params, params);
+      const out = rt.pool.acquire(100 * 4);
+      for (const [n, alpha] of [[100, 0.5], [37, 2]]) {
+        rt.dispatch(spec, { buffers: { out }, uniforms: { n, alpha }, workgroups: [2] });
+      }
+      const [buf] = await rt.readBuffers([{ buffer: out, bytes: 100 * 4 }]);
+      results.push([...new Float32Array(buf)]);
+      rt.device.destroy();
+    }
+    // Rows < 37 were written last with alpha 2, the rest with 0.5.
+    const want = Array.from({ length: 100 }, (_, i) => (i + 1) * (i < 37 ? 2 : 0.5));
+    assert.deepEqual(results[0], want);
+    assert.deepEqual(results[1], want);
+  },
+);
