@@ -70,7 +70,10 @@ const mergeK = /* @__PURE__ */ kernel({
   uniforms: { r0: "u32", nr: "u32", nch: "u32", k: "u32", init: "u32" },
   workgroupSize: [64],
 });
-/** Loop iterations per invocation (lavapipe's silent loop stop; 32,768 lost rows in tests). */
+/**
+ * Loop iterations per invocation: lavapipe stops loops silently, and 32,768 (with the nested
+ * insertion loop) already lost rows in tests.
+ */
 const LOOP = MAX_LOOP;
 
 /** Options of {@link ratRetrieve}. */
