@@ -2,32 +2,16 @@
 // (tests/models/oleo/fixtures/make_scorer.py): one LSTUR step with the DCN, DeepFM and DIN
 // scorers — scores through the loss, every gradient, the parameters after one Adam step — on
 // the runner's impression task; then each scorer trains 2 epochs in the runner's tiny run.
-import { Adam, backward, NewsRecommender, readAll, tensor, tidy } from "../../../internal.ts";
-import { impressionTask } from "../../../src/train/impression.ts";
+import { NewsRecommender, readAll, tensor, tidy } from "../../../internal.ts";
 import { runCli } from "../../../src/runner/cli.ts";
 import { getModel } from "../../../src/runner/registry.ts";
 import "../../../src/models/oleo/register.ts";
 import { assert, assertClose, gpuTest } from "../../helpers.ts";
+import { csr, stepAndAdam } from "./step_check.ts";
 
 const fx = JSON.parse(
   await Deno.readTextFile(new URL("./fixtures/scorer_step.json", import.meta.url)),
 );
-
-function csr(lists: number[][]) {
-  const ptr = new Int32Array(lists.length + 1);
-  lists.forEach((l, i) => (ptr[i + 1] = ptr[i] + l.length));
-  return { ptr, items: Int32Array.from(lists.flat()) };
-}
-
-const data = {
-  name: "fixture",
-  description: "",
-  numUsers: fx.U,
-  numItems: fx.N,
-  train: [{ user: 0, items: Int32Array.from([0, 1]), labels: Uint8Array.from([1, 0]) }],
-  valid: [],
-  test: [],
-};
 
 for (const scorer of ["dcn", "deepfm", "din"] as const) {
   gpuTest(`LSTUR (oleo) with the ${scorer} scorer: one step matches PyTorch`, async () => {
@@ -68,35 +52,13 @@ for (const scorer of ["dcn", "deepfm", "din"] as const) {
       ),
     ]));
     assertClose(scores, c.scores, { atol: 1e-5, rtol: 1e-4, msg: `${scorer} scores` });
-    const task = impressionTask(model, data, fx.K);
-    const opt = new Adam(model.parameters(), { lr: 0.01 });
-    const batch = {
-      users: Int32Array.from(fx.users),
-      items: Int32Array.from(fx.items),
-      size: fx.B,
-    };
-    const [loss] = await readAll(tidy(() => {
-      const { loss } = task.loss(batch);
-      backward(loss);
-      return [loss];
-    }));
-    assertClose(loss, [c.loss], { atol: 1e-5, rtol: 1e-4, msg: `${scorer} loss` });
-    const params = model.namedParameters();
-    const grads = await readAll(params.map(([, p]) => p.grad!));
-    params.forEach(([n], i) =>
-      assertClose(grads[i], c.grads[n], { atol: 2e-5, rtol: 2e-3, msg: `${scorer} grad ${n}` })
-    );
-    tidy(() => {
-      opt.step();
-      opt.zeroGrad();
-    });
-    const after = await readAll(params.map(([, p]) => p));
+    const stepped = await stepAndAdam(model, fx, c, scorer);
     // Shifting every score of an impression changes nothing (the u half of DeepFM's first-order
     // weight, the output biases): those gradients are 0 up to rounding (checked above), and
     // Adam's first step turns rounding noise into ±lr, so those entries are left out here.
-    params.forEach(([n], i) => {
+    stepped.forEach(([n, after]) => {
       const live = (_: unknown, j: number) => Math.abs(c.grads[n][j]) > 1e-6;
-      assertClose(Array.from(after[i]).filter(live), c.after[n].filter(live), {
+      assertClose(Array.from(after).filter(live), c.after[n].filter(live), {
         atol: 2e-5,
         rtol: 1e-4,
         msg: `${scorer} after ${n}`,
