@@ -28,6 +28,14 @@ const reduceK = /* @__PURE__ */ kernel({
 export const MAX_LOOP = 4096;
 
 /**
+ * Most iterations of a kernel whose only loop is this one. lavapipe's 65,535-iteration budget
+ * is shared by every loop an invocation runs (Mesa's `LP_MAX_TGSI_LOOP_ITERATIONS`; measured
+ * the same for workgroups of 1 to 256), so a lone loop may take half of it; nested loops stay
+ * within {@link MAX_LOOP}.
+ */
+export const MAX_SINGLE_LOOP = 32768;
+
+/**
  * Reduces one axis of `x` viewed as [outer, red, inner] (OP 0 = sum, 1 = max), scaled.
  * A long axis is reduced in blocks (one partial result per block), then the partials are
  * reduced, so no invocation loops more than {@link MAX_LOOP} times.

@@ -19,7 +19,7 @@ import { expectDtype, groups, launch, output } from "../common.ts";
 import { gather } from "./gather.ts";
 import { matmul } from "../matmul/matmul.ts";
 import { buildCsr, csrRowIds } from "../core/scan.ts";
-import { MAX_LOOP, reduceAxis } from "../core/reduce.ts";
+import { MAX_SINGLE_LOOP, reduceAxis } from "../core/reduce.ts";
 import { reshape, slice } from "../core/shape.ts";
 import { tiledTopK } from "../search/topk.ts";
 import { adapterClass } from "../matmul/select.ts";
@@ -32,13 +32,21 @@ const spmmK = /* @__PURE__ */ kernel({
   uniforms: { m: "u32", d: "u32", chunk: "u32", nb: "u32" },
   workgroupSize: [256],
 });
-// Four columns per load and CV vec4 groups per invocation (see the shader's header).
+// Four columns per load, CV vec4 groups per invocation, rows optionally by descending length
+// (see the shader's header).
 const spmmVec4K = /* @__PURE__ */ kernel({
   name: "spmm_vec4",
   source: sparseWgsl.spmm_vec4,
-  bindings: { row_ptr: "i32", col: "i32", val: "f32", x: "vec4<f32>", out: "vec4<f32> rw" },
+  bindings: {
+    row_ptr: "i32",
+    order: "i32",
+    col: "i32",
+    val: "f32",
+    x: "vec4<f32>",
+    out: "vec4<f32> rw",
+  },
   uniforms: { m: "u32", d4: "u32", chunk: "u32", nb: "u32" },
-  defines: { CV: "u32" },
+  defines: { CV: "u32", ORDERED: "bool" },
   workgroupSize: [64],
 });
 const degreeK = /* @__PURE__ */ kernel({
@@ -96,6 +104,7 @@ let wrapValid: (
 /** A CSR sparse matrix `[rows, cols]` on the GPU with constant f32 values. */
 export class SparseMatrix {
   #t: SparseMatrix | null = null;
+  #colOrder: Tensor<"i32"> | null;
   #tensors: Tensor[];
 
   private constructor(
@@ -113,8 +122,14 @@ export class SparseMatrix {
     readonly maxColCount?: number,
     /** Most entries in one row, when known. */
     readonly maxRowCount?: number,
+    /** `[rows]` row ids in the spmm kernels' order ({@link balancedRowOrder}), when built
+     * from host data. */
+    readonly rowOrder: Tensor<"i32"> | null = null,
+    // The transpose's row order (this matrix's columns by descending count), if known.
+    colOrder: Tensor<"i32"> | null = null,
   ) {
-    this.#tensors = [rowPtr, colIdx, values];
+    this.#colOrder = colOrder;
+    this.#tensors = [rowPtr, colIdx, values, rowOrder, colOrder].filter((t) => t !== null);
     for (const t of this.#tensors) keep(t);
   }
 
@@ -154,7 +169,7 @@ export class SparseMatrix {
       colIdx[j] = cols[order.order[j]];
       values[j] = vals[order.order[j]];
     }
-    return SparseMatrix.#upload(shape, { rowPtr, colIdx, values }, {
+    return SparseMatrix.#upload(shape, { rowPtr, colIdx, values }, byCol.ptr, {
       maxColCount: byCol.maxCount,
       maxRowCount: order.maxCount,
       ...opts,
@@ -185,18 +200,34 @@ export class SparseMatrix {
     checkIds("fromCSR", "column", colIdx, n);
     let maxRow = 0;
     for (let r = 0; r < m; r++) maxRow = Math.max(maxRow, rowPtr[r + 1] - rowPtr[r]);
-    const colCount = new Int32Array(n);
+    const colPtr = new Int32Array(n + 1);
+    for (let j = 0; j < nnz; j++) colPtr[colIdx[j] + 1]++;
     let maxCol = 0;
-    for (let j = 0; j < nnz; j++) maxCol = Math.max(maxCol, ++colCount[colIdx[j]]);
+    for (let c = 0; c < n; c++) {
+      maxCol = Math.max(maxCol, colPtr[c + 1]);
+      colPtr[c + 1] += colPtr[c];
+    }
     opts = { maxRowCount: maxRow, maxColCount: maxCol, ...opts };
-    return SparseMatrix.#upload(shape, {
-      rowPtr: Int32Array.from(rowPtr),
-      colIdx: Int32Array.from(colIdx),
-      values: Float32Array.from(values),
-    }, opts);
+    return SparseMatrix.#upload(
+      shape,
+      {
+        rowPtr: Int32Array.from(rowPtr),
+        colIdx: Int32Array.from(colIdx),
+        values: Float32Array.from(values),
+      },
+      colPtr,
+      opts,
+    );
   }
 
-  static #upload(shape: readonly [number, number], a: CsrArrays, o: SparseOptions): SparseMatrix {
+  // `colPtr`: offsets of a column-wise count (for the transpose's row order).
+  static #upload(
+    shape: readonly [number, number],
+    a: CsrArrays,
+    colPtr: Int32Array,
+    o: SparseOptions,
+  ): SparseMatrix {
+    const rowOrder = tensor(balancedRowOrder(a.rowPtr), [shape[0]], "i32");
     return new SparseMatrix(
       [shape[0], shape[1]],
       tensor(a.rowPtr, [a.rowPtr.length], "i32"),
@@ -205,6 +236,8 @@ export class SparseMatrix {
       o.symmetric ?? false,
       o.maxColCount,
       o.maxRowCount,
+      rowOrder,
+      o.symmetric ? null : tensor(balancedRowOrder(colPtr), [shape[1]], "i32"),
     );
   }
 
@@ -230,6 +263,10 @@ export class SparseMatrix {
       const val = gather(this.values, csr.perm);
       rowOf.dispose();
       csr.perm.dispose();
+      // The transpose owns the row order this matrix kept for it.
+      const order = this.#colOrder;
+      this.#colOrder = null;
+      if (order) this.#tensors = this.#tensors.filter((x) => x !== order);
       return new SparseMatrix(
         [this.shape[1], this.shape[0]],
         csr.rowPtr,
@@ -238,6 +275,7 @@ export class SparseMatrix {
         false,
         this.maxRowCount,
         this.maxColCount,
+        order,
       );
     });
     t.#t = this;
@@ -291,6 +329,38 @@ function checkIds(op: string, what: string, ids: ArrayLike<number>, bound: numbe
   }
 }
 
+/**
+ * Row ids for the spmm kernels from CSR offsets: by descending length (ties by id) in groups of
+ * {@link ROW_GROUP}, so a software adapter's SIMD lanes (one row each) loop about equally long,
+ * and the groups in bit-reversed order. lavapipe splits a dispatch's workgroups into one
+ * contiguous share per thread: in length order the first share would get the long rows and the
+ * other thread would idle (measured 1.25 of 2 threads busy); bit reversal gives every share of
+ * 2^k threads the same mix of long and short rows.
+ */
+export function balancedRowOrder(ptr: Int32Array): Int32Array {
+  const m = ptr.length - 1;
+  let max = 0;
+  for (let r = 0; r < m; r++) max = Math.max(max, ptr[r + 1] - ptr[r]);
+  const keys = Int32Array.from({ length: m }, (_, r) => max - (ptr[r + 1] - ptr[r]));
+  const sorted = countingOrder(keys, max + 1, null).order;
+  let bits = 0;
+  while (1 << bits < m / ROW_GROUP) bits++;
+  const full = Math.floor(m / ROW_GROUP); // a partial last group goes last: groups stay aligned
+  const order = sorted.slice();
+  let at = 0;
+  for (let i = 0; i < 1 << bits; i++) {
+    let g = 0; // i with its `bits` low bits reversed
+    for (let b = 0; b < bits; b++) g |= ((i >> b) & 1) << (bits - 1 - b);
+    if (g >= full) continue;
+    order.set(sorted.subarray(g * ROW_GROUP, (g + 1) * ROW_GROUP), at);
+    at += ROW_GROUP;
+  }
+  return order;
+}
+
+/** Rows of equal length rank that {@link balancedRowOrder} keeps together (SIMD width). */
+export const ROW_GROUP = 8;
+
 /** Stable counting sort of positions (`within`, or 0…n−1) by `keys`, plus offsets. */
 function countingOrder(
   keys: ArrayLike<number>,
@@ -320,16 +390,18 @@ function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
   const [m] = a.shape;
   const d = x.rank === 1 ? 1 : x.shape[1];
   const shape = x.rank === 1 ? [m] : [m, d];
-  // Rows longer than MAX_LOOP are summed in blocks (software adapters stop long loops
-  // silently), then the block partials are reduced in order: still deterministic.
-  const nb = Math.max(1, Math.ceil((a.maxRowCount ?? 0) / MAX_LOOP));
+  // Rows longer than one loop may run are summed in blocks (software adapters stop long
+  // loops silently), then the block partials are reduced in order: still deterministic.
+  const nb = Math.max(1, Math.ceil((a.maxRowCount ?? 0) / MAX_SINGLE_LOOP));
   const out = output("spmm", nb > 1 ? [nb, m * d] : shape, "f32");
-  const chunk = nb > 1 ? MAX_LOOP : 0xffffffff;
-  const cv = spmmColumnQuads(d);
+  const chunk = nb > 1 ? MAX_SINGLE_LOOP : 0xffffffff;
+  const order = spmmUseOrder ? a.rowOrder : null;
+  const cv = spmmColumnQuads(d, order !== null);
   if (cv > 0) {
     launch("spmm", spmmVec4K, {
       buffers: {
         row_ptr: a.rowPtr.buffer,
+        order: (order ?? a.rowPtr).buffer, // unread unless ORDERED
         col: a.colIdx.buffer,
         val: a.values.buffer,
         x: x.buffer,
@@ -337,7 +409,7 @@ function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
       },
       uniforms: { m, d4: d / 4, chunk, nb },
       workgroups: groups((nb * m * d) / (4 * cv), 64),
-      defines: { CV: cv },
+      defines: { CV: cv, ORDERED: order !== null },
     }, out);
   } else {
     launch("spmm", spmmK, {
@@ -362,27 +434,32 @@ function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
 
 /**
  * Vec4 column groups per invocation of the vec4 spmm kernel for width `d`, 0 for the scalar
- * kernel (d not a multiple of 4). Software adapters take up to 4 groups (16 columns: one
- * index load feeds 16 products), hardware GPUs 1 (neighbouring lanes, neighbouring columns).
- * `setSpmmColumnQuads` overrides the choice (tests, benchmarks).
+ * kernel (d not a multiple of 4). Software adapters take up to 16 groups (64 columns: one
+ * index load feeds 64 products) when the rows come in descending length (`ordered`; SIMD
+ * lanes then loop about equally long), else up to 4; hardware GPUs 1 (neighbouring lanes,
+ * neighbouring columns). `setSpmmColumnQuads` overrides the choice (tests, benchmarks).
  */
-export function spmmColumnQuads(d: number): number {
+export function spmmColumnQuads(d: number, ordered = false): number {
   if (d % 4 !== 0) return 0;
   const d4 = d / 4;
-  const want = spmmCvOverride ??
-    (adapterClass(runtime().gpu.adapter.description) === "software" ? 4 : 1);
-  if (want === 0) return 0;
-  return d4 % 4 === 0 && want >= 4 ? 4 : d4 % 2 === 0 && want >= 2 ? 2 : 1;
+  const soft = adapterClass(runtime().gpu.adapter.description) === "software";
+  const want = spmmCvOverride ?? (soft ? (ordered ? 16 : 4) : 1);
+  let cv = 1;
+  while (cv * 2 <= want && d4 % (cv * 2) === 0) cv *= 2;
+  return want === 0 ? 0 : cv;
 }
 
 let spmmCvOverride: number | null = null;
+let spmmUseOrder = true;
 
 /**
- * Forces the spmm kernel: 0 = scalar, 1/2/4 = vec4 with that many groups per invocation
- * (falling back where the width does not divide), null = by adapter. For tests and benches.
+ * Forces the spmm kernel: 0 = scalar, 1/2/4/8/16 = vec4 with up to that many groups per
+ * invocation (fewer where the width does not divide), null = by adapter; `ordered = false`
+ * ignores matrices' row orders. For tests and benches.
  */
-export function setSpmmColumnQuads(cv: 0 | 1 | 2 | 4 | null): void {
+export function setSpmmColumnQuads(cv: 0 | 1 | 2 | 4 | 8 | 16 | null, ordered = true): void {
   spmmCvOverride = cv;
+  spmmUseOrder = ordered;
 }
 
 /**

@@ -1,12 +1,15 @@
-// The vec4 spmm kernel (CV = 1, 2, 4 column groups per invocation) against the scalar kernel
-// and a dense CPU product, over widths that do and do not divide into groups; its gradient;
-// and rows longer than the loop cap (summed in blocks).
+// The vec4 spmm kernel (CV = 1 … 16 column groups per invocation, rows in natural or
+// descending-length order) against the scalar kernel and a dense CPU product, over widths that
+// do and do not divide into groups; its gradient; and rows longer than the loop cap (summed in
+// blocks).
 import fc from "npm:fast-check@3";
 import {
   backward,
-  MAX_LOOP,
+  balancedRowOrder,
+  MAX_SINGLE_LOOP,
   mul,
   readAll,
+  ROW_GROUP,
   setSpmmColumnQuads,
   SparseMatrix,
   spmm,
@@ -35,8 +38,14 @@ function cpuSpmm(c: ReturnType<typeof randCsr>, m: number, x: Float32Array, d: n
   return y;
 }
 
-async function run(a: SparseMatrix, x: Float32Array, shape: number[], cv: 0 | 1 | 2 | 4) {
-  setSpmmColumnQuads(cv);
+async function run(
+  a: SparseMatrix,
+  x: Float32Array,
+  shape: number[],
+  cv: 0 | 1 | 2 | 4 | 8 | 16,
+  ordered = true,
+) {
+  setSpmmColumnQuads(cv, ordered);
   try {
     const [y] = await readAll([tidy(() => spmm(a, tensor(x, shape)))]);
     return y;
@@ -59,9 +68,12 @@ gpuTest("spmm vec4: every column grouping equals the scalar kernel and the CPU",
         const a = SparseMatrix.fromCOO(c.rows, c.cols, c.vals, [m, n]);
         const x = randArray(n * d, seed + 1);
         const ref = await run(a, x, [n, d], 0);
-        for (const cv of [1, 2, 4] as const) {
-          const y = await run(a, x, [n, d], cv);
-          assertClose(y, ref, { atol: 1e-6, rtol: 1e-6, msg: `CV ${cv}` });
+        for (const cv of [1, 2, 4, 8, 16] as const) {
+          // Rows by descending length, and in natural order (as GPU-built matrices come).
+          for (const ordered of [true, false]) {
+            const y = await run(a, x, [n, d], cv, ordered);
+            assertClose(y, ref, { atol: 1e-6, rtol: 1e-6, msg: `CV ${cv}, ordered ${ordered}` });
+          }
         }
         assertClose(ref, cpuSpmm(c, m, x, d), { atol: 1e-4 });
         a.dispose();
@@ -99,15 +111,73 @@ gpuTest("spmm vec4: gradient through the transpose (finite differences)", async 
 });
 
 gpuTest("spmm vec4: a row longer than the loop cap is summed in blocks", async () => {
-  const nnz = MAX_LOOP + 1000;
+  const nnz = MAX_SINGLE_LOOP + 1000;
   const rows = new Int32Array(nnz); // all in row 0 of a 2-row matrix
   const cols = Int32Array.from({ length: nnz }, (_, j) => j % 5);
   const vals = new Float32Array(nnz).fill(1);
   const a = SparseMatrix.fromCOO(rows, cols, vals, [2, 5]);
   const x = Float32Array.from({ length: 5 * 4 }, (_, i) => (i % 4) + 1);
-  for (const cv of [1, 4] as const) {
-    const y = await run(a, x, [5, 4], cv);
+  for (const cv of [1, 4, 16] as const) {
+    const y = await run(a, x, [5, 4], cv, cv === 16);
     assertClose(y, [nnz, 2 * nnz, 3 * nnz, 4 * nnz, 0, 0, 0, 0], { rtol: 1e-5 });
   }
   a.dispose();
 });
+
+gpuTest(
+  "spmm vec4: host-built matrices and their transposes carry a balanced row order",
+  async () => {
+    const c = randCsr(203, 61, 900, 7);
+    const a = SparseMatrix.fromCOO(c.rows, c.cols, c.vals, [203, 61]);
+    const t = a.transpose();
+    for (const [s, keys] of [[a, c.rows], [t, c.cols]] as const) {
+      const len = new Int32Array(s.shape[0]);
+      for (const k of keys) len[k]++;
+      const [order] = await readAll([s.rowOrder!]);
+      assert.deepEqual([...order].sort((i, j) => i - j), [...len.keys()], "a permutation");
+      // Groups of ROW_GROUP rows of descending length, the groups in bit-reversed rank order:
+      // the longest group leads the first half, the second longest the second half.
+      const lead: number[] = [];
+      for (let g = 0; g < order.length; g += ROW_GROUP) {
+        const rows = [...order.slice(g, g + ROW_GROUP)];
+        rows.forEach((r, i) =>
+          i && assert.ok(len[rows[i - 1]] >= len[r], `group ${g / ROW_GROUP}`)
+        );
+        lead.push(len[rows[0]]);
+      }
+      const ranked = [...lead].sort((i, j) => j - i);
+      assert.equal(lead[0], ranked[0], "the longest group first");
+      assert.equal(
+        Math.max(...lead.slice(lead.length >> 1)),
+        ranked[1],
+        "the second in the second half",
+      );
+    }
+    a.dispose();
+  },
+);
+
+gpuTest(
+  "balancedRowOrder: the halves of a power-law matrix differ by at most the longest group",
+  () => {
+    for (const m of [1, 7, 9, 16, 299, 1500, 4099]) { // full and partial groups, 2^k groups or not
+      const ptr = new Int32Array(m + 1);
+      const r = new Rng(m);
+      for (let i = 0; i < m; i++) {
+        ptr[i + 1] = ptr[i] +
+          Math.floor(3 / Math.pow(r.uniform() + 1e-3, 1.2));
+      }
+      const order = balancedRowOrder(ptr);
+      assert.deepEqual([...order].sort((i, j) => i - j), [...order.keys()], "a permutation");
+      const work = (rows: Int32Array) => rows.reduce((s, i) => s + ptr[i + 1] - ptr[i], 0);
+      const full = Math.floor(m / ROW_GROUP) * ROW_GROUP; // a partial group comes last
+      const cut = Math.floor(full / ROW_GROUP / 2) * ROW_GROUP;
+      const [a, b] = [work(order.slice(0, cut)), work(order.slice(cut, full))];
+      const longest = work(order.slice(0, ROW_GROUP));
+      assert.ok(
+        Math.abs(a - b) <= longest,
+        `m ${m}: halves ${a} and ${b}, longest group ${longest}`,
+      );
+    }
+  },
+);
