@@ -12,11 +12,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { kernel } from "../src/gpu/kernel.ts";
 import { init, readAll, tensor } from "../src/tensor.ts";
 import { groups, launch, output } from "../src/ops/common.ts";
-import { bipartiteAdjacency, setSpmmColumnQuads, spmm } from "../src/ops/sparse/sparse.ts";
-import * as sparseWgsl from "../shaders/sparse/wgsl.ts";
+import {
+  bipartiteAdjacency,
+  setSpmmColumnQuads,
+  spmm,
+  spmmVec4K,
+} from "../src/ops/sparse/sparse.ts";
 import { loadAverage, markdownTable, summarize, workerCpuMs, writeReport } from "./harness.ts";
 import { mlShapedGraph } from "./step_bench.ts";
 
@@ -29,23 +32,6 @@ const A = bipartiteAdjacency(mlShapedGraph());
 const m = A.shape[0];
 const X = tensor(Float32Array.from({ length: m * 64 }, (_, i) => Math.sin(i)), [m, 64]);
 
-// The library's kernel text under a bench-only spec, to run it with an order the library does
-// not build (rows by length, not spread).
-const sortedK = kernel({
-  name: "spmm_vec4_bench",
-  source: sparseWgsl.spmm_vec4,
-  bindings: {
-    row_ptr: "i32",
-    order: "i32",
-    col: "i32",
-    val: "f32",
-    x: "vec4<f32>",
-    out: "vec4<f32> rw",
-  },
-  uniforms: { m: "u32", d4: "u32", chunk: "u32", nb: "u32" },
-  defines: { CV: "u32", ORDERED: "bool" },
-  workgroupSize: [64],
-});
 const [ptr] = await readAll([A.rowPtr]);
 const len = (r: number) => ptr[r + 1] - ptr[r];
 const byLength = tensor(
@@ -53,9 +39,10 @@ const byLength = tensor(
   [m],
   "i32",
 );
+// Rows by length, not spread over the dispatch (an order the library does not build).
 const sortedOnly = () => {
   const o = output("spmm", [m, 64], "f32");
-  launch("spmm", sortedK, {
+  launch("spmm", spmmVec4K, {
     buffers: {
       row_ptr: A.rowPtr.buffer,
       order: byLength.buffer,

@@ -32,9 +32,11 @@ const spmmK = /* @__PURE__ */ kernel({
   uniforms: { m: "u32", d: "u32", chunk: "u32", nb: "u32" },
   workgroupSize: [256],
 });
-// Four columns per load, CV vec4 groups per invocation, rows optionally by descending length
-// (see the shader's header).
-const spmmVec4K = /* @__PURE__ */ kernel({
+/**
+ * The vec4 spmm kernel: four columns per load, CV vec4 groups per invocation, rows in a given
+ * order when ORDERED (see the shader's header). Exported for benchmarks of row orders.
+ */
+export const spmmVec4K = /* @__PURE__ */ kernel({
   name: "spmm_vec4",
   source: sparseWgsl.spmm_vec4,
   bindings: {
