@@ -12,7 +12,7 @@
  * @module
  */
 
-import { kernel } from "../../gpu/kernel.ts";
+import { kernel, type KernelSpec } from "../../gpu/kernel.ts";
 import { type Node, noGrad, record, type RuleTable } from "../../autograd/tape.ts";
 import { fmt, keep, readAll, runtime, type Tensor, tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../common.ts";
@@ -36,7 +36,11 @@ const spmmK = /* @__PURE__ */ kernel({
  * The vec4 spmm kernel: four columns per load, CV vec4 groups per invocation, rows in a given
  * order when ORDERED (see the shader's header). Exported for benchmarks of row orders.
  */
-export const spmmVec4K = /* @__PURE__ */ kernel({
+export const spmmVec4K: KernelSpec<
+  "row_ptr" | "order" | "col" | "val" | "x" | "out",
+  { m: "u32"; d4: "u32"; chunk: "u32"; nb: "u32" },
+  { CV: "u32"; ORDERED: "bool" }
+> = /* @__PURE__ */ kernel({
   name: "spmm_vec4",
   source: sparseWgsl.spmm_vec4,
   bindings: {
