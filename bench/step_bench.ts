@@ -6,7 +6,8 @@
  * PyTorch CPU (bench/torch_step.py, Debian's python3-torch) on the same cores.
  *
  * `deno run -A bench/step_bench.ts [--models=lightgcn,alignrec,transformer] [--steps=N]
- *  [--no-torch] [--no-tfjs] [--params=uniform|storage] [--out=bench/results/step] [--note=...]`
+ *  [--rounds=N] [--no-torch] [--no-tfjs] [--params=uniform|storage] [--out=bench/results/step]
+ *  [--note=...]`
  *
  * A step is what `fit` does per batch: upload the batch, forward, backward, Adam, free the
  * temporaries; the loss is read back once at the end of the timed window (fit reads every 16
@@ -29,6 +30,7 @@ const args: Args = Object.fromEntries(
 );
 const MODELS = (args.models ?? "lightgcn,alignrec,transformer,dcnv2").split(",");
 const STEPS = Number(args.steps ?? 8);
+const ROUNDS = Number(args.rounds ?? 1);
 const OUT = args.out ?? "bench/results/step";
 const SHAPE = { users: 6022, items: 3043, interactions: 796244 };
 const BATCH = 2048;
@@ -291,7 +293,7 @@ interface Measured {
   profile?: wg.ProfileReport;
 }
 
-async function measure(b: Bench, adapter: string): Promise<Measured> {
+async function measure(b: Bench, adapter: string, profiled: boolean): Promise<Measured> {
   const rt = wg.runtime();
   for (let i = 0; i < 2; i++) await b.step(i, null).read(); // compile, allocate
   const load = loadAverage();
@@ -304,13 +306,16 @@ async function measure(b: Bench, adapter: string): Promise<Measured> {
   const c1 = processCpuMs();
   for (const l of losses) l.dispose();
   const mem = rt.memory();
-  const prof = wg.Profiler.start(rt, { adapter });
-  for (let i = 0; i < 2; i++) {
-    b.step(i, prof).dispose();
-    prof.step();
+  let profile: wg.ProfileReport | undefined;
+  if (profiled) {
+    const prof = wg.Profiler.start(rt, { adapter });
+    for (let i = 0; i < 2; i++) {
+      b.step(i, prof).dispose();
+      prof.step();
+    }
+    profile = await prof.stop();
+    console.error(wg.formatProfile(profile, 12));
   }
-  const profile = await prof.stop();
-  console.error(wg.formatProfile(profile, 12));
   return {
     model: b.name,
     samplesPerSec: b.samples * 1000 / ms,
@@ -485,23 +490,44 @@ if (import.meta.main) {
   const bs = batches(g, 4);
   const feat = normals(SHAPE.items * DMM, 5);
   const cb = ctrBatches(4);
-  const results: Measured[] = [];
-  for (const m of MODELS) {
-    const b = m === "lightgcn"
+  const bench = (m: string) =>
+    m === "lightgcn"
       ? recommenderBench(m, new wg.LightGCN(g, { layers: 3, embeddingSize: 64 }), g, bs)
       : m === "alignrec"
       ? recommenderBench(m, new wg.AlignRec(g, feat), g, bs)
       : m === "dcnv2"
       ? dcnBench(cb)
       : transformerBench();
-    const r = await measure(b, adapter);
-    b.dispose();
-    console.error(
-      `wgrec ${m}: ${r.samplesPerSec.toFixed(0)} samples/s, ${r.msPerStep.toFixed(1)} ms/step`,
-    );
-    results.push(r);
-    wg.runtime().trim();
+  let torchDir: string | null = null;
+  if (args["no-torch"] !== "true") {
+    torchDir = await Deno.makeTempDir({ prefix: "wgrec_step_" });
+    await writeData(torchDir, g, bs, feat, cb);
   }
+  // Each round runs every model's wgrec window, then its PyTorch window, back to back: the
+  // machine's speed drifts over minutes, so the two sides of a ratio are measured together.
+  const results: Measured[][] = [];
+  const torch: Record<string, unknown>[][] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    results.push([]);
+    torch.push([]);
+    for (const m of MODELS) {
+      const b = bench(m);
+      const r = await measure(b, adapter, round === 0);
+      b.dispose();
+      console.error(
+        `wgrec ${m}: ${r.samplesPerSec.toFixed(0)} samples/s, ${r.msPerStep.toFixed(1)} ms/step`,
+      );
+      results[round].push(r);
+      wg.runtime().trim();
+      if (!torchDir) continue;
+      try {
+        torch[round].push(...await runTorch(torchDir, [m]));
+      } catch (e) {
+        console.error(`PyTorch side skipped: ${(e as Error).message}`);
+      }
+    }
+  }
+  if (torchDir) await Deno.remove(torchDir, { recursive: true });
   let tfjs: { version: string; runs: TfjsMeasured[] } = { version: "", runs: [] };
   if (args["no-tfjs"] !== "true") {
     try {
@@ -510,31 +536,40 @@ if (import.meta.main) {
       console.error(`tfjs-webgpu side skipped: ${(e as Error).message}`);
     }
   }
-  let torch: Record<string, unknown>[] = [];
-  if (args["no-torch"] !== "true") {
-    const dir = await Deno.makeTempDir({ prefix: "wgrec_step_" });
-    await writeData(dir, g, bs, feat, cb);
-    try {
-      torch = await runTorch(dir, MODELS);
-    } catch (e) {
-      console.error(`PyTorch side skipped: ${(e as Error).message}`);
-    }
-    await Deno.remove(dir, { recursive: true });
-  }
   await report(adapter, results, torch, tfjs);
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
 async function report(
   adapter: string,
-  res: Measured[],
-  torch: Record<string, unknown>[],
+  rounds: Measured[][],
+  torchRounds: Record<string, unknown>[][],
   tfjs: { version: string; runs: TfjsMeasured[] },
 ) {
   const fmtLoad = (
     l: unknown,
   ) => (Array.isArray(l) ? l.map((x) => Number(x).toFixed(2)).join(" ") : "?");
-  const rows = res.map((r) => {
-    const t = torch.find((x) => x.model === r.model);
+  // Per model: the round with the median wgrec/torch ratio (the first round without PyTorch).
+  const perRound = (model: string) =>
+    rounds.map((rs, k) => {
+      const r = rs.find((x) => x.model === model)!;
+      const t = torchRounds[k].find((x) => x.model === model);
+      return { r, t, ratio: t ? r.samplesPerSec / Number(t.samplesPerSec) : NaN };
+    });
+  const res = rounds[0].map((r0) => {
+    const runs = perRound(r0.model);
+    const mid = median(runs.map((x) => x.ratio));
+    return runs.find((x) => x.ratio === mid || Number.isNaN(mid)) ?? runs[0];
+  });
+  const ratioList = (model: string) =>
+    perRound(model).map((x) => x.ratio.toFixed(2) + "×").join(", ");
+  const rows = res.map(({ r, t }) => {
     const ts = t ? Number(t.samplesPerSec) : NaN;
     const cpuRatio = t && r.cpuMsPerStep ? Number(t.cpuMsPerStep) / r.cpuMsPerStep : NaN;
     return [
@@ -551,6 +586,7 @@ async function report(
       Number.isFinite(cpuRatio) ? cpuRatio.toFixed(2) + "×" : "-",
       r.memoryMiB.toFixed(0),
       t ? Number(t.maxRssMiB).toFixed(0) : "-",
+      ...(ROUNDS > 1 ? [ratioList(r.model)] : []),
     ];
   });
   const head = [
@@ -567,8 +603,9 @@ async function report(
     "(CPU time)",
     "wgrec GPU MiB",
     "torch max RSS MiB",
+    ...(ROUNDS > 1 ? ["wall ratio per round"] : []),
   ];
-  const breakdown = res.map((r) => {
+  const breakdown = rounds[0].map((r) => {
     const p = r.profile!;
     const s = p.steps;
     const kr = p.byKernel.slice(0, 8).map((k) => [
@@ -606,14 +643,37 @@ async function report(
     `numeric), d = ${CTR.d}, ${CTR.cross} cross layers parallel to an MLP ${CTR.hidden.join("-")},`,
     `batch ${CTR.B}, BCE with logits, one table per field.`,
     ``,
-    markdownTable(head, rows, ["l", "r", "r", "r", "l", "r", "r", "r", "l", "r", "r", "r", "r"]),
+    ...(ROUNDS > 1
+      ? [
+        `${ROUNDS} rounds; in each, a model's wgrec window and its PyTorch window run back to`,
+        `back. The row shown is the round with the median wall-clock ratio; the last column`,
+        `lists every round's.`,
+        ``,
+      ]
+      : []),
+    markdownTable(head, rows, [
+      "l",
+      "r",
+      "r",
+      "r",
+      "l",
+      "r",
+      "r",
+      "r",
+      "l",
+      "r",
+      "r",
+      "r",
+      "r",
+      ...(ROUNDS > 1 ? ["l" as const] : []),
+    ]),
     ``,
-    ...tfjsSection(res, tfjs),
+    ...tfjsSection(rounds[0], tfjs),
     `## Per-kernel breakdown (wgrec, profiler window of 2 steps)`,
     ``,
     ...breakdown.flatMap((b) => [b, ""]),
   ].join("\n");
-  const data = { adapter, args: Deno.args, wgrec: res, torch, tfjs };
+  const data = { adapter, args: Deno.args, rounds, torchRounds, tfjs };
   await writeReport(OUT, md, data);
   console.log(md);
 }
