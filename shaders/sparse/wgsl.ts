@@ -203,6 +203,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 `;
 
+/** `shaders/sparse/row_length_keys.wgsl`. */
+export const row_length_keys: string = `// key[r] = longest − (row_ptr[r + 1] − row_ptr[r]): sorting rows by ascending key lists them by
+// descending length.
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let r = linear_id(wid, nwg, lid);
+  if (r >= u.rows) { return; }
+  key[r] = i32(u.longest) - (row_ptr[r + 1u] - row_ptr[r]);
+}
+`;
+
 /** `shaders/sparse/spmm.wgsl`. */
 export const spmm: string = `// CSR × dense: out[r, c] = Σ_{e in row r} val[e] · x[col[e], c], summed in entry order
 // (deterministic). One invocation per output element; neighbouring invocations share a row

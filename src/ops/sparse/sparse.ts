@@ -55,6 +55,13 @@ export const spmmVec4K: KernelSpec<
   defines: { CV: "u32", ORDERED: "bool" },
   workgroupSize: [64],
 });
+const lengthKeysK = /* @__PURE__ */ kernel({
+  name: "row_length_keys",
+  source: sparseWgsl.row_length_keys,
+  bindings: { row_ptr: "i32", key: "i32 rw" },
+  uniforms: { rows: "u32", longest: "u32" },
+  workgroupSize: [256],
+});
 const degreeK = /* @__PURE__ */ kernel({
   name: "knn_degree",
   source: sparseWgsl.knn_degree,
@@ -92,25 +99,24 @@ export interface CsrArrays {
 export interface SparseOptions {
   /** The matrix equals its transpose: `transpose()` returns it and builds nothing. */
   symmetric?: boolean;
-  /** Most entries in one column, when known (fewer sort passes in `transpose`). */
-  maxColCount?: number;
-  /** Most entries in one row, when known (long rows are summed in blocks by `spmm`). */
-  maxRowCount?: number;
 }
 
-// Wraps GPU CSR tensors built in this module from valid ids (kept private: no id check).
+// Wraps GPU CSR tensors built in this module from valid ids (kept private: no id check), with
+// bounds on the longest column and row (spmm splits rows by them: see MAX_SINGLE_LOOP).
 let wrapValid: (
   shape: readonly [number, number],
   rowPtr: Tensor<"i32">,
   colIdx: Tensor<"i32">,
   values: Tensor<"f32">,
-  symmetric?: boolean,
+  symmetric: boolean,
+  maxColCount: number,
+  maxRowCount: number,
 ) => SparseMatrix;
 
 /** A CSR sparse matrix `[rows, cols]` on the GPU with constant f32 values. */
 export class SparseMatrix {
   #t: SparseMatrix | null = null;
-  #colOrder: Tensor<"i32"> | null;
+  #order: Tensor<"i32"> | null = null;
   #tensors: Tensor[];
 
   private constructor(
@@ -124,19 +130,25 @@ export class SparseMatrix {
     readonly values: Tensor<"f32">,
     /** Whether the matrix is known to be symmetric. */
     readonly symmetric: boolean,
-    /** Most entries in one column, when known. */
-    readonly maxColCount?: number,
-    /** Most entries in one row, when known. */
-    readonly maxRowCount?: number,
-    /** `[rows]` row ids in the spmm kernels' order ({@link balancedRowOrder}), when built
-     * from host data. */
-    readonly rowOrder: Tensor<"i32"> | null = null,
-    // The transpose's row order (this matrix's columns by descending count), if known.
-    colOrder: Tensor<"i32"> | null = null,
+    /** Most entries in one column, or a bound on it (fewer sort passes in `transpose`). */
+    readonly maxColCount: number,
+    /** Most entries in one row, or a bound on it (`spmm` sums longer rows in blocks). */
+    readonly maxRowCount: number,
   ) {
-    this.#colOrder = colOrder;
-    this.#tensors = [rowPtr, colIdx, values, rowOrder, colOrder].filter((t) => t !== null);
+    this.#tensors = [rowPtr, colIdx, values];
     for (const t of this.#tensors) keep(t);
+  }
+
+  /**
+   * `[rows]` row ids in the order the spmm kernels take them ({@link balancedRowOrder}),
+   * built on the GPU at first use and owned by the matrix.
+   */
+  get rowOrder(): Tensor<"i32"> {
+    if (!this.#order) {
+      this.#order = keep(noGrad(() => balancedOrderGpu(this.rowPtr, this.maxRowCount)));
+      this.#tensors.push(this.#order);
+    }
+    return this.#order;
   }
 
   /** Number of stored entries. */
@@ -175,11 +187,8 @@ export class SparseMatrix {
       colIdx[j] = cols[order.order[j]];
       values[j] = vals[order.order[j]];
     }
-    return SparseMatrix.#upload(shape, { rowPtr, colIdx, values }, byCol.ptr, {
-      maxColCount: byCol.maxCount,
-      maxRowCount: order.maxCount,
-      ...opts,
-    });
+    const counts = { col: byCol.maxCount, row: order.maxCount };
+    return SparseMatrix.#upload(shape, { rowPtr, colIdx, values }, opts, counts);
   }
 
   /** A matrix from CSR arrays (host data), checked: monotone offsets, columns in range. */
@@ -206,14 +215,9 @@ export class SparseMatrix {
     checkIds("fromCSR", "column", colIdx, n);
     let maxRow = 0;
     for (let r = 0; r < m; r++) maxRow = Math.max(maxRow, rowPtr[r + 1] - rowPtr[r]);
-    const colPtr = new Int32Array(n + 1);
-    for (let j = 0; j < nnz; j++) colPtr[colIdx[j] + 1]++;
+    const colCount = new Int32Array(n);
     let maxCol = 0;
-    for (let c = 0; c < n; c++) {
-      maxCol = Math.max(maxCol, colPtr[c + 1]);
-      colPtr[c + 1] += colPtr[c];
-    }
-    opts = { maxRowCount: maxRow, maxColCount: maxCol, ...opts };
+    for (let j = 0; j < nnz; j++) maxCol = Math.max(maxCol, ++colCount[colIdx[j]]);
     return SparseMatrix.#upload(
       shape,
       {
@@ -221,35 +225,40 @@ export class SparseMatrix {
         colIdx: Int32Array.from(colIdx),
         values: Float32Array.from(values),
       },
-      colPtr,
       opts,
+      { col: maxCol, row: maxRow },
     );
   }
 
-  // `colPtr`: offsets of a column-wise count (for the transpose's row order).
+  // `longest`: the most entries in one column and in one row, counted from the host data.
   static #upload(
     shape: readonly [number, number],
     a: CsrArrays,
-    colPtr: Int32Array,
     o: SparseOptions,
+    longest: { col: number; row: number },
   ): SparseMatrix {
-    const rowOrder = tensor(balancedRowOrder(a.rowPtr), [shape[0]], "i32");
     return new SparseMatrix(
       [shape[0], shape[1]],
       tensor(a.rowPtr, [a.rowPtr.length], "i32"),
       tensor(a.colIdx, [a.colIdx.length], "i32"),
       tensor(a.values, [a.values.length], "f32"),
       o.symmetric ?? false,
-      o.maxColCount,
-      o.maxRowCount,
-      rowOrder,
-      o.symmetric ? null : tensor(balancedRowOrder(colPtr), [shape[1]], "i32"),
+      longest.col,
+      longest.row,
     );
   }
 
   static {
-    wrapValid = (shape, rowPtr, colIdx, values, symmetric = false) =>
-      new SparseMatrix([shape[0], shape[1]], rowPtr, colIdx, values, symmetric);
+    wrapValid = (shape, rowPtr, colIdx, values, symmetric, maxColCount, maxRowCount) =>
+      new SparseMatrix(
+        [shape[0], shape[1]],
+        rowPtr,
+        colIdx,
+        values,
+        symmetric,
+        maxColCount,
+        maxRowCount,
+      );
   }
 
   /**
@@ -269,10 +278,6 @@ export class SparseMatrix {
       const val = gather(this.values, csr.perm);
       rowOf.dispose();
       csr.perm.dispose();
-      // The transpose owns the row order this matrix kept for it.
-      const order = this.#colOrder;
-      this.#colOrder = null;
-      if (order) this.#tensors = this.#tensors.filter((x) => x !== order);
       return new SparseMatrix(
         [this.shape[1], this.shape[0]],
         csr.rowPtr,
@@ -281,7 +286,6 @@ export class SparseMatrix {
         false,
         this.maxRowCount,
         this.maxColCount,
-        order,
       );
     });
     t.#t = this;
@@ -341,7 +345,8 @@ function checkIds(op: string, what: string, ids: ArrayLike<number>, bound: numbe
  * and the groups in bit-reversed order. lavapipe splits a dispatch's workgroups into one
  * contiguous share per thread: in length order the first share would get the long rows and the
  * other thread would idle (measured 1.25 of 2 threads busy); bit reversal gives every share of
- * 2^k threads the same mix of long and short rows.
+ * 2^k threads the same mix of long and short rows. `SparseMatrix.rowOrder` is this order, built
+ * on the GPU.
  */
 export function balancedRowOrder(ptr: Int32Array): Int32Array {
   const m = ptr.length - 1;
@@ -349,23 +354,45 @@ export function balancedRowOrder(ptr: Int32Array): Int32Array {
   for (let r = 0; r < m; r++) max = Math.max(max, ptr[r + 1] - ptr[r]);
   const keys = Int32Array.from({ length: m }, (_, r) => max - (ptr[r + 1] - ptr[r]));
   const sorted = countingOrder(keys, max + 1, null).order;
+  return balancedSlots(m).map((i) => sorted[i]);
+}
+
+/** Rows of equal length rank that {@link balancedRowOrder} keeps together (SIMD width). */
+export const ROW_GROUP = 8;
+
+// Position p of the balanced order takes the row of rank slots[p] in length order: the full
+// groups in bit-reversed order, then a partial last group (so that every group stays aligned).
+function balancedSlots(m: number): Int32Array {
+  const full = Math.floor(m / ROW_GROUP);
   let bits = 0;
-  while (1 << bits < m / ROW_GROUP) bits++;
-  const full = Math.floor(m / ROW_GROUP); // a partial last group goes last: groups stay aligned
-  const order = sorted.slice();
+  while (1 << bits < full) bits++;
+  const slots = Int32Array.from({ length: m }, (_, i) => i); // the partial group stays last
   let at = 0;
   for (let i = 0; i < 1 << bits; i++) {
     let g = 0; // i with its `bits` low bits reversed
     for (let b = 0; b < bits; b++) g |= ((i >> b) & 1) << (bits - 1 - b);
     if (g >= full) continue;
-    order.set(sorted.subarray(g * ROW_GROUP, (g + 1) * ROW_GROUP), at);
-    at += ROW_GROUP;
+    for (let j = 0; j < ROW_GROUP; j++) slots[at++] = g * ROW_GROUP + j;
   }
-  return order;
+  return slots;
 }
 
-/** Rows of equal length rank that {@link balancedRowOrder} keeps together (SIMD width). */
-export const ROW_GROUP = 8;
+// balancedRowOrder on the GPU: a stable sort of the rows by descending length (the CSR inverse
+// of their length keys), then the slots. `longest` bounds the row lengths.
+function balancedOrderGpu(rowPtr: Tensor<"i32">, longest: number): Tensor<"i32"> {
+  const m = rowPtr.size - 1;
+  const key = output("SparseMatrix.rowOrder", [m], "i32");
+  launch("SparseMatrix.rowOrder", lengthKeysK, {
+    buffers: { row_ptr: rowPtr.buffer, key: key.buffer },
+    uniforms: { rows: m, longest },
+    workgroups: groups(m),
+  });
+  const csr = buildCsr(key, longest + 1, { op: "SparseMatrix.rowOrder", maxRowLength: m });
+  const slots = tensor(balancedSlots(m), [m], "i32");
+  const order = gather(csr.perm, slots);
+  for (const t of [key, csr.rowPtr, csr.perm, slots]) t.dispose();
+  return order;
+}
 
 /** Stable counting sort of positions (`within`, or 0…n−1) by `keys`, plus offsets. */
 function countingOrder(
@@ -398,7 +425,7 @@ function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
   const shape = x.rank === 1 ? [m] : [m, d];
   // Rows longer than one loop may run are summed in blocks (software adapters stop long
   // loops silently), then the block partials are reduced in order: still deterministic.
-  const nb = Math.max(1, Math.ceil((a.maxRowCount ?? 0) / MAX_SINGLE_LOOP));
+  const nb = Math.max(1, Math.ceil(a.maxRowCount / MAX_SINGLE_LOOP));
   const out = output("spmm", nb > 1 ? [nb, m * d] : shape, "f32");
   const chunk = nb > 1 ? MAX_SINGLE_LOOP : 0xffffffff;
   const order = spmmUseOrder ? a.rowOrder : null;
@@ -586,6 +613,11 @@ export function rowL2Normalize(x: Tensor<"f32">): Tensor<"f32"> {
 /** Edge normalisation of {@link normalizeEdges} and {@link knnGraph}. */
 export type EdgeNorm = "sym" | "rw" | "none";
 
+// A matrix's bounds on its longest column and row.
+function bounds(a: SparseMatrix): [number, number] {
+  return [a.maxColCount, a.maxRowCount];
+}
+
 /**
  * Normalises a square matrix's values by its row sums d: `'sym'` gives `d_r^-½ · v · d_c^-½`,
  * `'rw'` gives `v / d_r`, `'none'` copies. Rows whose sum is not positive get weight 0.
@@ -599,7 +631,7 @@ export function normalizeEdges(a: SparseMatrix, norm: EdgeNorm): SparseMatrix {
     const rowPtr = copyOf(a.rowPtr);
     const col = copyOf(a.colIdx);
     if (norm === "none") {
-      return wrapValid(a.shape, rowPtr, col, copyOf(a.values), a.symmetric);
+      return wrapValid(a.shape, rowPtr, col, copyOf(a.values), a.symmetric, ...bounds(a));
     }
     const deg = output("normalizeEdges", [rows], "f32");
     launch("normalizeEdges", degreeK, {
@@ -623,7 +655,7 @@ export function normalizeEdges(a: SparseMatrix, norm: EdgeNorm): SparseMatrix {
     }, w);
     deg.dispose();
     rowOf.dispose();
-    return wrapValid(a.shape, rowPtr, col, w, a.symmetric && norm === "sym");
+    return wrapValid(a.shape, rowPtr, col, w, a.symmetric && norm === "sym", ...bounds(a));
   });
 }
 
@@ -691,7 +723,8 @@ export function knnGraph(x: Tensor<"f32">, k: number, opts: KnnOptions = {}): Sp
       : reshape(top.values, [nnz]);
     top.indices.dispose();
     top.values.dispose();
-    const s = wrapValid([n, n], tensor(rp, [n + 1], "i32"), col, val);
+    // Each row holds `per` distinct columns, so no column has more than n entries.
+    const s = wrapValid([n, n], tensor(rp, [n + 1], "i32"), col, val, false, n, per);
     const norm = opts.norm ?? "sym";
     if (norm === "none") return s;
     const out = normalizeEdges(s, norm);
