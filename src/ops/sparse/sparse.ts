@@ -428,7 +428,8 @@ function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
   const nb = Math.max(1, Math.ceil(a.maxRowCount / MAX_SINGLE_LOOP));
   const out = output("spmm", nb > 1 ? [nb, m * d] : shape, "f32");
   const chunk = nb > 1 ? MAX_SINGLE_LOOP : 0xffffffff;
-  const order = spmmUseOrder ? a.rowOrder : null;
+  // Small products (per-batch matrices) skip the order: building it costs more than it saves.
+  const order = (spmmUseOrder ?? a.nnz >= ORDER_MIN_NNZ) ? a.rowOrder : null;
   const cv = spmmColumnQuads(d, order !== null);
   if (cv > 0) {
     launch("spmm", spmmVec4K, {
@@ -465,6 +466,9 @@ function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
   return res;
 }
 
+/** Entries from which `spmm` takes a matrix's rows in {@link SparseMatrix.rowOrder}. */
+export const ORDER_MIN_NNZ = 1 << 16;
+
 /**
  * Vec4 column groups per invocation of the vec4 spmm kernel for width `d`, 0 for the scalar
  * kernel (d not a multiple of 4). Software adapters take up to 16 groups (64 columns: one
@@ -483,14 +487,18 @@ export function spmmColumnQuads(d: number, ordered = false): number {
 }
 
 let spmmCvOverride: number | null = null;
-let spmmUseOrder = true;
+let spmmUseOrder: boolean | null = null;
 
 /**
  * Forces the spmm kernel: 0 = scalar, 1/2/4/8/16 = vec4 with up to that many groups per
- * invocation (fewer where the width does not divide), null = by adapter; `ordered = false`
- * ignores matrices' row orders. For tests and benches.
+ * invocation (fewer where the width does not divide), null = by adapter; `ordered` true or false
+ * takes rows in `SparseMatrix.rowOrder` or in natural order whatever the size, null = from
+ * {@link ORDER_MIN_NNZ} entries. For tests and benches.
  */
-export function setSpmmColumnQuads(cv: 0 | 1 | 2 | 4 | 8 | 16 | null, ordered = true): void {
+export function setSpmmColumnQuads(
+  cv: 0 | 1 | 2 | 4 | 8 | 16 | null,
+  ordered: boolean | null = null,
+): void {
   spmmCvOverride = cv;
   spmmUseOrder = ordered;
 }
