@@ -539,13 +539,6 @@ if (import.meta.main) {
   await report(adapter, results, torch, tfjs);
 }
 
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
-
 async function report(
   adapter: string,
   rounds: Measured[][],
@@ -555,7 +548,8 @@ async function report(
   const fmtLoad = (
     l: unknown,
   ) => (Array.isArray(l) ? l.map((x) => Number(x).toFixed(2)).join(" ") : "?");
-  // Per model: the round with the median wgrec/torch ratio (the first round without PyTorch).
+  // Per model: the round with the median wgrec/torch ratio, the lower middle one for an even
+  // count of rounds (the first round without PyTorch).
   const perRound = (model: string) =>
     rounds.map((rs, k) => {
       const r = rs.find((x) => x.model === model)!;
@@ -563,9 +557,9 @@ async function report(
       return { r, t, ratio: t ? r.samplesPerSec / Number(t.samplesPerSec) : NaN };
     });
   const res = rounds[0].map((r0) => {
-    const runs = perRound(r0.model);
-    const mid = median(runs.map((x) => x.ratio));
-    return runs.find((x) => x.ratio === mid || Number.isNaN(mid)) ?? runs[0];
+    const ranked = perRound(r0.model).filter((x) => Number.isFinite(x.ratio))
+      .sort((a, b) => a.ratio - b.ratio);
+    return ranked[(ranked.length - 1) >> 1] ?? perRound(r0.model)[0];
   });
   const ratioList = (model: string) =>
     perRound(model).map((x) => x.ratio.toFixed(2) + "×").join(", ");
