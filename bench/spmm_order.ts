@@ -13,13 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { init, readAll, tensor } from "../src/tensor.ts";
-import { groups, launch, output } from "../src/ops/common.ts";
-import {
-  bipartiteAdjacency,
-  setSpmmColumnQuads,
-  spmm,
-  spmmVec4K,
-} from "../src/ops/sparse/sparse.ts";
+import { bipartiteAdjacency, setSpmmColumnQuads, spmm, spmmCsr } from "../src/ops/sparse/sparse.ts";
 import { loadAverage, markdownTable, summarize, workerCpuMs, writeReport } from "./harness.ts";
 import { mlShapedGraph } from "./step_bench.ts";
 
@@ -40,23 +34,7 @@ const byLength = tensor(
   "i32",
 );
 // Rows by length, not spread over the dispatch (an order the library does not build).
-const sortedOnly = () => {
-  const o = output("spmm", [m, 64], "f32");
-  launch("spmm", spmmVec4K, {
-    buffers: {
-      row_ptr: A.rowPtr.buffer,
-      order: byLength.buffer,
-      col: A.colIdx.buffer,
-      val: A.values.buffer,
-      x: X.buffer,
-      out: o.buffer,
-    },
-    uniforms: { m, d4: 16, chunk: 0xffffffff, nb: 1 },
-    workgroups: groups(m, 64),
-    defines: { CV: 16, ORDERED: true },
-  }, o);
-  return o;
-};
+const sortedOnly = () => spmmCsr(A, X, { order: byLength });
 const viaLibrary = (cv: 4 | 16 | null, ordered: boolean | null) => () => {
   setSpmmColumnQuads(cv, ordered);
   try {

@@ -8,6 +8,9 @@
 // on neighbouring columns of one row (coalesced on real GPUs). With nb > 1 blocks, invocation
 // (b, s, g) sums only the row's entries [b·chunk, (b+1)·chunk) into block b of out (the host
 // sums the blocks): software adapters stop an invocation's loops after 65,535 trips in all.
+// COMPACT (with ORDERED) writes row order[s] at out row s: the product at a subset of rows.
+// ENDS: row r ends at ends[r] (entries from row_ptr[r] on, a CSR with gaps). ADD_ROWS (nb = 1):
+// out[r] += add[pos[r]] where pos[r] ≥ 0, after the sum (an epilogue that saves a dispatch).
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -16,11 +19,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (t >= u.nb * u.m * ng) { return; }
   let b = t / (u.m * ng);
   let sg = t % (u.m * ng);
-  var r = sg / ng;
-  if (ORDERED) { r = u32(order[r]); }
+  let s = sg / ng;
+  var r = s;
+  if (ORDERED) { r = u32(order[s]); }
   let c = (sg % ng) * CV;
   let start = u32(row_ptr[r]);
-  let end = u32(row_ptr[r + 1u]);
+  var end = u32(row_ptr[r + 1u]);
+  if (ENDS) { end = u32(ends[r]); }
   var e0 = start;
   var e1 = end;
   if (u.nb > 1u) {
@@ -33,6 +38,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let base = u32(col[e]) * u.d4 + c;
     for (var k = 0u; k < CV; k++) { acc[k] += w * x[base + k]; }
   }
-  let o = b * u.m * u.d4 + r * u.d4 + c;
+  if (ADD_ROWS) {
+    let q = pos[r];
+    if (q >= 0) {
+      for (var k = 0u; k < CV; k++) { acc[k] += add[u32(q) * u.d4 + c + k]; }
+    }
+  }
+  var o = b * u.m * u.d4 + r * u.d4 + c;
+  if (COMPACT) { o = b * u.m * u.d4 + s * u.d4 + c; }
   for (var k = 0u; k < CV; k++) { out[o + k] = acc[k]; }
 }

@@ -22,6 +22,7 @@ import { minMaxRules } from "../ops/core/minmax.ts";
 import { whereRules } from "../ops/core/where.ts";
 import { gatherRules } from "../ops/sparse/gather.ts";
 import { spmmRules } from "../ops/sparse/sparse.ts";
+import { propagateRules } from "../ops/sparse/propagate.ts";
 import { convRules } from "../ops/conv/rules.ts";
 import { lstmRules } from "../ops/rnn/lstm.ts";
 import { gruRules } from "../ops/rnn/gru.ts";
@@ -43,6 +44,7 @@ export const rules: RuleTable<OpKind> = {
   ...whereRules,
   ...gatherRules,
   ...spmmRules,
+  ...propagateRules,
   ...convRules,
   ...lstmRules,
   ...gruRules,

@@ -23,6 +23,7 @@ import type { MinMaxAttrs } from "../ops/core/minmax.ts";
 import type { WhereAttrs } from "../ops/core/where.ts";
 import type { GatherAttrs } from "../ops/sparse/gather.ts";
 import type { SpmmAttrs } from "../ops/sparse/sparse.ts";
+import type { PropagateAttrs } from "../ops/sparse/propagate.ts";
 import type { ConvAttrs } from "../ops/conv/rules.ts";
 import type { LstmAttrs } from "../ops/rnn/lstm.ts";
 import type { GruAttrs } from "../ops/rnn/gru.ts";
@@ -49,6 +50,7 @@ export interface OpAttrs
     WhereAttrs,
     GatherAttrs,
     SpmmAttrs,
+    PropagateAttrs,
     ConvAttrs,
     LstmAttrs,
     GruAttrs {}

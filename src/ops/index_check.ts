@@ -142,6 +142,8 @@ export interface IndexInfo {
   argmax: number;
   /** Largest number of times one value occurs (0 when empty). */
   maxDup: number;
+  /** The values (a copy of the host data). */
+  host: Int32Array;
 }
 const known = new WeakMap<Tensor, IndexInfo>();
 
@@ -163,7 +165,7 @@ export function indexTensor(
   if (!Number.isInteger(numRows) || numRows < 0 || numRows > INT_MAX) {
     throw new Error(`wgrec indexTensor: numRows ${numRows} must be an integer in [0, 2^31)`);
   }
-  const a = data instanceof Int32Array ? data : Int32Array.from(data);
+  const a = Int32Array.from(data); // a copy: the caller may reuse its array
   let min = 0, max = -1, argmax = 0, maxDup = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
@@ -178,7 +180,7 @@ export function indexTensor(
   }
   if (a.length) maxDup = maxMultiplicity(a, max + 1);
   const t = tensor(a, shape ?? [a.length], "i32");
-  known.set(t, { min, max, argmax, maxDup });
+  known.set(t, { min, max, argmax, maxDup, host: a });
   return t;
 }
 

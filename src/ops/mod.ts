@@ -58,6 +58,8 @@ export {
   SparseMatrix,
   spmm,
 } from "./sparse/sparse.ts";
+export { propagateRows, rowSubset } from "./sparse/propagate.ts";
+export type { RowSubset } from "./sparse/propagate.ts";
 export type {
   CsrArrays,
   EdgeNorm,

@@ -8,7 +8,7 @@
 
 import { ParameterDict } from "../../nn/embedding.ts";
 import { xavierUniform } from "../../nn/init.ts";
-import { lightGcnPropagate } from "../../nn/graph_conv.ts";
+import { lightGcnPropagate, lightGcnTriplets } from "../../nn/graph_conv.ts";
 import { add, scale } from "../../ops/core/elementwise.ts";
 import { bprLoss } from "../../ops/losses/ranking.ts";
 import { frobenius, rowDot } from "../../ops/losses/similarity.ts";
@@ -67,19 +67,17 @@ export class LightGCN extends Recommender {
 
   /** Propagated `[(U+I), d]` embeddings, users first. */
   forward(): Tensor<"f32"> {
-    return lightGcnPropagate(
-      this.adj,
-      concat([this.userEmb, this.itemEmb], 0),
-      this.#layers,
-    );
+    return lightGcnPropagate(this.adj, this.#ego(), this.#layers);
   }
 
-  /** BPR on propagated embeddings + ego-embedding penalty. */
+  #ego(): Tensor<"f32"> {
+    return concat([this.userEmb, this.itemEmb], 0);
+  }
+
+  /** BPR on propagated embeddings (the batch's rows only) + ego-embedding penalty. */
   loss(b: TripletTensors): LossOutput {
-    const all = this.forward();
-    const u = gather(all, b.users);
-    const p = gather(all, b.posNode);
-    const n = gather(all, b.negNode);
+    const nu = this.userEmb.shape[0];
+    const { u, p, n } = lightGcnTriplets(this.adj, this.#ego(), this.#layers, nu, b.host);
     const bpr = bprLoss(rowDot(u, p), rowDot(u, n));
     const egoNorms = add(
       add(frobenius(gather(this.userEmb, b.users)), frobenius(gather(this.itemEmb, b.pos))),

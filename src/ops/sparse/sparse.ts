@@ -37,22 +37,25 @@ const spmmK = /* @__PURE__ */ kernel({
  * order when ORDERED (see the shader's header). Exported for benchmarks of row orders.
  */
 export const spmmVec4K: KernelSpec<
-  "row_ptr" | "order" | "col" | "val" | "x" | "out",
+  "row_ptr" | "order" | "ends" | "col" | "val" | "x" | "pos" | "add" | "out",
   { m: "u32"; d4: "u32"; chunk: "u32"; nb: "u32" },
-  { CV: "u32"; ORDERED: "bool" }
+  { CV: "u32"; ORDERED: "bool"; COMPACT: "bool"; ENDS: "bool"; ADD_ROWS: "bool" }
 > = /* @__PURE__ */ kernel({
   name: "spmm_vec4",
   source: sparseWgsl.spmm_vec4,
   bindings: {
     row_ptr: "i32",
     order: "i32",
+    ends: "i32",
     col: "i32",
     val: "f32",
     x: "vec4<f32>",
+    pos: "i32",
+    add: "vec4<f32>",
     out: "vec4<f32> rw",
   },
   uniforms: { m: "u32", d4: "u32", chunk: "u32", nb: "u32" },
-  defines: { CV: "u32", ORDERED: "bool" },
+  defines: { CV: "u32", ORDERED: "bool", COMPACT: "bool", ENDS: "bool", ADD_ROWS: "bool" },
   workgroupSize: [64],
 });
 const lengthKeysK = /* @__PURE__ */ kernel({
@@ -117,6 +120,7 @@ let wrapValid: (
 export class SparseMatrix {
   #t: SparseMatrix | null = null;
   #order: Tensor<"i32"> | null = null;
+  #hostPtr: Int32Array | null = null;
   #tensors: Tensor[];
 
   private constructor(
@@ -149,6 +153,11 @@ export class SparseMatrix {
       this.#tensors.push(this.#order);
     }
     return this.#order;
+  }
+
+  /** The row offsets on the host when the matrix was built from host data, else null. */
+  get hostRowPtr(): Int32Array | null {
+    return this.#hostPtr;
   }
 
   /** Number of stored entries. */
@@ -237,7 +246,7 @@ export class SparseMatrix {
     o: SparseOptions,
     longest: { col: number; row: number },
   ): SparseMatrix {
-    return new SparseMatrix(
+    const m = new SparseMatrix(
       [shape[0], shape[1]],
       tensor(a.rowPtr, [a.rowPtr.length], "i32"),
       tensor(a.colIdx, [a.colIdx.length], "i32"),
@@ -246,6 +255,8 @@ export class SparseMatrix {
       longest.col,
       longest.row,
     );
+    m.#hostPtr = a.rowPtr;
+    return m;
   }
 
   static {
@@ -419,8 +430,58 @@ function countingOrder(
 
 // --- sparse × dense -------------------------------------------------------------------------
 
+/** The CSR arrays a product reads (a {@link SparseMatrix}, or one built for a single product). */
+export interface CsrView {
+  /** `[rows, cols]`. */
+  readonly shape: readonly [number, number];
+  /** `[rows + 1]` row offsets. */
+  readonly rowPtr: Tensor<"i32">;
+  /** `[≥ nnz]` column of each entry. */
+  readonly colIdx: Tensor<"i32">;
+  /** `[≥ nnz]` value of each entry. */
+  readonly values: Tensor<"f32">;
+  /** Most entries in one row, or a bound on it. */
+  readonly maxRowCount: number;
+}
+
 function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
-  const [m] = a.shape;
+  return spmmCsr(a, x, { order: spmmOrder(a) });
+}
+
+/** The row order `spmm` takes for `a`, or null for natural order. */
+export function spmmOrder(a: SparseMatrix): Tensor<"i32"> | null {
+  // Small products (per-batch matrices) skip the order: building it costs more than it saves.
+  return (spmmUseOrder ?? a.nnz >= ORDER_MIN_NNZ) ? a.rowOrder : null;
+}
+
+/** Variants of {@link spmmCsr}. */
+export interface SpmmCsrOptions {
+  /** Rows in this order (see {@link balancedRowOrder}); default natural order. */
+  order?: Tensor<"i32"> | null;
+  /** Only the rows in `order`: row `order[s]` of the product is row s of the result. */
+  compact?: boolean;
+  /** `[rows]`: row r's entries end at `ends[r]`, not `rowPtr[r + 1]` (a CSR with gaps). */
+  ends?: Tensor<"i32">;
+  /** Adds `add[pos[r]]` to row r where `pos[r] ≥ 0` (vec4 kernel, rows within one loop). */
+  addRows?: { pos: Tensor<"i32">; add: Tensor<"f32"> };
+}
+
+/** Whether {@link spmmCsr} takes `ends` and `addRows` for `a` at width `d` (vec4, one block). */
+export function spmmEpilogues(a: CsrView, d: number, ordered: boolean): boolean {
+  return spmmColumnQuads(d, ordered) > 0 && a.maxRowCount <= MAX_SINGLE_LOOP;
+}
+
+/**
+ * `A · x` for CSR arrays, no gradient (see {@link SpmmCsrOptions}). Internal: the caller
+ * vouches for the arrays (ids in range), the order (distinct rows) and the positions.
+ */
+export function spmmCsr(
+  a: CsrView,
+  x: Tensor<"f32">,
+  opts: SpmmCsrOptions = {},
+): Tensor<"f32"> {
+  const { order = null, compact = false, ends, addRows } = opts;
+  const m = compact ? order!.size : a.shape[0];
   const d = x.rank === 1 ? 1 : x.shape[1];
   const shape = x.rank === 1 ? [m] : [m, d];
   // Rows longer than one loop may run are summed in blocks (software adapters stop long
@@ -428,24 +489,37 @@ function spmmRaw(a: SparseMatrix, x: Tensor<"f32">): Tensor<"f32"> {
   const nb = Math.max(1, Math.ceil(a.maxRowCount / MAX_SINGLE_LOOP));
   const out = output("spmm", nb > 1 ? [nb, m * d] : shape, "f32");
   const chunk = nb > 1 ? MAX_SINGLE_LOOP : 0xffffffff;
-  // Small products (per-batch matrices) skip the order: building it costs more than it saves.
-  const order = (spmmUseOrder ?? a.nnz >= ORDER_MIN_NNZ) ? a.rowOrder : null;
   const cv = spmmColumnQuads(d, order !== null);
+  if ((ends || addRows) && !spmmEpilogues(a, d, order !== null)) {
+    throw new Error(`wgrec spmm: row ends and added rows need the vec4 kernel and one block`);
+  }
   if (cv > 0) {
     launch("spmm", spmmVec4K, {
       buffers: {
         row_ptr: a.rowPtr.buffer,
-        order: (order ?? a.rowPtr).buffer, // unread unless ORDERED
+        order: (order ?? a.rowPtr).buffer, // unread unless ORDERED (and so on below)
+        ends: (ends ?? a.rowPtr).buffer,
         col: a.colIdx.buffer,
         val: a.values.buffer,
         x: x.buffer,
+        pos: (addRows?.pos ?? a.rowPtr).buffer,
+        add: (addRows?.add ?? x).buffer,
         out: out.buffer,
       },
       uniforms: { m, d4: d / 4, chunk, nb },
       workgroups: groups((nb * m * d) / (4 * cv), 64),
-      defines: { CV: cv, ORDERED: order !== null },
+      defines: {
+        CV: cv,
+        ORDERED: order !== null,
+        COMPACT: compact,
+        ENDS: ends !== undefined,
+        ADD_ROWS: addRows !== undefined,
+      },
     }, out);
   } else {
+    if (compact) {
+      throw new Error(`wgrec spmm: a product at a subset of rows needs a width divisible by 4`);
+    }
     launch("spmm", spmmK, {
       buffers: {
         row_ptr: a.rowPtr.buffer,

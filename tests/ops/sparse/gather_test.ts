@@ -83,33 +83,39 @@ gpuTest("exclusiveScan: three levels (over 2^20 entries)", async () => {
   assert.equal(out[n], acc);
 });
 
-gpuTest("buildCsr: rows list their source positions in ascending order", async () => {
-  await fc.assert(
-    fc.asyncProperty(
-      fc.integer({ min: 1, max: 300 }),
-      fc.integer({ min: 0, max: 1500 }),
-      fc.integer({ min: 0, max: 1e6 }),
-      fc.boolean(),
-      async (rows, n, seed, skew) => {
-        // Skewed ids make long rows (the merge sort's multi-pass case).
-        const idx = skew ? randInts(n, 3, seed) : randInts(n, rows, seed);
-        for (let i = 0; i < n; i++) idx[i] = Math.min(idx[i], rows - 1);
-        const csr = tidy(() => buildCsr(tensor(idx, [n], "i32"), rows));
-        const [rp, perm] = await readDispose(csr.rowPtr, csr.perm);
-        const lists: number[][] = Array.from({ length: rows }, () => []);
-        idx.forEach((r, i) => lists[r].push(i));
-        let off = 0;
-        for (let r = 0; r < rows; r++) {
-          assert.equal(rp[r], off, `rowPtr[${r}]`);
-          assert.deepEqual([...perm.subarray(off, off + lists[r].length)], lists[r], `row ${r}`);
-          off += lists[r].length;
-        }
-        assert.equal(rp[rows], n);
-      },
-    ),
-    { numRuns: 15 },
-  );
-});
+gpuTest(
+  "buildCsr: rows list their source positions in ascending order (GPU and host sort)",
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 0, max: 1500 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (rows, n, seed, skew, host) => {
+          // Skewed ids make long rows (the merge sort's multi-pass case).
+          const idx = skew ? randInts(n, 3, seed) : randInts(n, rows, seed);
+          for (let i = 0; i < n; i++) idx[i] = Math.min(idx[i], rows - 1);
+          // Host-made indices are sorted on the host, others on the GPU: the same arrays.
+          const t = () => host ? indexTensor(idx, rows) : tensor(idx, [n], "i32");
+          const csr = tidy(() => buildCsr(t(), rows));
+          const [rp, perm] = await readDispose(csr.rowPtr, csr.perm);
+          const lists: number[][] = Array.from({ length: rows }, () => []);
+          idx.forEach((r, i) => lists[r].push(i));
+          let off = 0;
+          for (let r = 0; r < rows; r++) {
+            assert.equal(rp[r], off, `rowPtr[${r}]`);
+            assert.deepEqual([...perm.subarray(off, off + lists[r].length)], lists[r], `row ${r}`);
+            off += lists[r].length;
+          }
+          assert.equal(rp[rows], n);
+        },
+      ),
+      { numRuns: 24 },
+    );
+  },
+);
 
 gpuTest(
   "gather: random tables (every dtype, rank 1–3) and ids match the CPU reference",
