@@ -35,6 +35,7 @@ export * from "./src/ops/attention/attention.ts";
 export * from "./src/ops/losses/infonce.ts";
 export * from "./src/ops/losses/ranking.ts";
 export * from "./src/ops/losses/similarity.ts";
+export * from "./src/ops/losses/rowwise.ts";
 export * from "./src/ops/vq/vq.ts";
 export * from "./src/ops/search/topk.ts";
 export * from "./src/ops/search/hashing.ts";

@@ -36,6 +36,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 `;
 
+/** `shaders/losses/frobenius_bwd.wgsl`. */
+export const frobenius_bwd: string = `// Gradient of the Frobenius norm y = ‖x‖: gx = gy · x / y, and 0 where y = 0 (PyTorch's
+// subgradient).
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = linear_id(wid, nwg, lid);
+  if (i >= u.n) { return; }
+  let y = norm[0];
+  gx[i] = select(0.0, gy[0] * x[i] / y, y > 0.0);
+}
+`;
+
 /** `shaders/losses/infonce_bwd.wgsl`. */
 export const infonce_bwd: string = `// InfoNCE backward, one row pass over one block of keys: for each row x_r of one input
 // (A, P or the negatives N), recomputes the logits z = (x_r · k_j) · (s_r · s_j) / τ against
@@ -676,6 +689,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 `;
 
+/** `shaders/losses/row_dot.wgsl`. */
+export const row_dot: string = `// Row-wise dot products of a and b [rows, d]: out[r] = Σ_c a[r, c] · b[r, c], in column order.
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let r = linear_id(wid, nwg, lid);
+  if (r >= u.rows) { return; }
+  var acc = 0.0;
+  for (var c = r * u.d; c < (r + 1u) * u.d; c++) { acc += a[c] * b[c]; }
+  out[r] = acc;
+}
+`;
+
+/** `shaders/losses/row_dot_bwd.wgsl`. */
+export const row_dot_bwd: string = `// Gradient of the row-wise dot products, both operands in one pass: ga = gy[r] · b,
+// gb = gy[r] · a, one invocation per element.
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = linear_id(wid, nwg, lid);
+  if (i >= u.n) { return; }
+  let g = gy[i / u.d];
+  ga[i] = g * b[i];
+  gb[i] = g * a[i];
+}
+`;
+
 /** `shaders/losses/sampled_softmax_bwd.wgsl`. */
 export const sampled_softmax_bwd: string = `// Sampled softmax backward: with p_k = e^{l_k − lse_r} and w = gy / (u.rows · τ),
 // gpos[r] = w·(p_0 − 1) and gneg[r, k] = w·p_k (logits as in sampled_softmax_fwd).
@@ -725,5 +765,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let lse = m + log(s);
   lse_out[r] = lse;
   loss[r] = lse - logit(r, 0u);
+}
+`;
+
+/** `shaders/losses/sum_squares.wgsl`. */
+export const sum_squares: string = `// The Frobenius norm in two passes: invocation b sums x[i]² over its block of u.chunk elements
+// (SQUARE), then one invocation sums the block partials and takes the square root (!SQUARE).
+// Blocks keep every loop far below the software adapters' loop limit.
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let b = linear_id(wid, nwg, lid);
+  if (b * u.chunk >= u.n) { return; }
+  var acc = 0.0;
+  for (var i = b * u.chunk; i < min(u.n, (b + 1u) * u.chunk); i++) {
+    let v = x[i];
+    if (SQUARE) { acc += v * v; } else { acc += v; }
+  }
+  if (SQUARE) { out[b] = acc; } else { out[b] = sqrt(acc); }
 }
 `;

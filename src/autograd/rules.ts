@@ -23,6 +23,7 @@ import { whereRules } from "../ops/core/where.ts";
 import { gatherRules } from "../ops/sparse/gather.ts";
 import { spmmRules } from "../ops/sparse/sparse.ts";
 import { propagateRules } from "../ops/sparse/propagate.ts";
+import { rowwiseRules } from "../ops/losses/rowwise.ts";
 import { convRules } from "../ops/conv/rules.ts";
 import { lstmRules } from "../ops/rnn/lstm.ts";
 import { gruRules } from "../ops/rnn/gru.ts";
@@ -45,6 +46,7 @@ export const rules: RuleTable<OpKind> = {
   ...gatherRules,
   ...spmmRules,
   ...propagateRules,
+  ...rowwiseRules,
   ...convRules,
   ...lstmRules,
   ...gruRules,

@@ -24,6 +24,7 @@ import type { WhereAttrs } from "../ops/core/where.ts";
 import type { GatherAttrs } from "../ops/sparse/gather.ts";
 import type { SpmmAttrs } from "../ops/sparse/sparse.ts";
 import type { PropagateAttrs } from "../ops/sparse/propagate.ts";
+import type { RowwiseAttrs } from "../ops/losses/rowwise.ts";
 import type { ConvAttrs } from "../ops/conv/rules.ts";
 import type { LstmAttrs } from "../ops/rnn/lstm.ts";
 import type { GruAttrs } from "../ops/rnn/gru.ts";
@@ -51,6 +52,7 @@ export interface OpAttrs
     GatherAttrs,
     SpmmAttrs,
     PropagateAttrs,
+    RowwiseAttrs,
     ConvAttrs,
     LstmAttrs,
     GruAttrs {}

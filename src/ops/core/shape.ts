@@ -48,6 +48,16 @@ function stridedCopy(
   if (shape.length > 8) throw new Error(`wgrec ${op}: rank ${shape.length} > 8 unsupported`);
   const n = sizeOf(shape);
   const c = collapseDims(shape, [src.stride, dst.stride]);
+  if (c.shape.length === 0 || (c.shape.length === 1 && c.strides.every((st) => st[0] === 1))) {
+    // One contiguous range (concat or slice along the first axis): a buffer copy, no dispatch
+    // (on a software adapter a memcpy, several times faster than the kernel).
+    const rt = runtime();
+    rt.copy(x.buffer, src.off * 4, out.buffer, dst.off * 4, n * 4);
+    if (rt.checkNumerics && out.dtype === "f32") {
+      rt.watch(out.buffer, out.size, `'${op}' (output ${fmt(out.shape)})`);
+    }
+    return;
+  }
   launch(op, copyK, {
     buffers: { x: x.buffer, out: out.buffer },
     uniforms: {

@@ -1,7 +1,7 @@
 /**
- * Similarities and norms composed from existing ops (nothing here is worth a fused kernel):
- * row-wise and all-pairs cosine similarity, the cosine alignment loss, row L2 normalisation,
- * the Frobenius norm and row-wise dot products.
+ * Similarities and norms composed from existing ops: row-wise and all-pairs cosine similarity,
+ * the cosine alignment loss, row L2 normalisation; and (fused, from `rowwise.ts`) the Frobenius
+ * norm and row-wise dot products.
  * @module
  */
 
@@ -62,12 +62,4 @@ export function cosineSimilarityMatrix(a: Tensor<"f32">, b: Tensor<"f32"> = a): 
   return matmul(an, b === a ? an : l2NormalizeRows(b), { transB: true });
 }
 
-/** Frobenius norm `‖x‖` (MMRec's `torch.norm(x, p=2)`), a scalar. */
-export function frobenius(x: Tensor<"f32">): Tensor<"f32"> {
-  return sqrt(sum(square(x)));
-}
-
-/** Row-wise dot products of two `[B, d]` tensors, `[B]`. */
-export function rowDot(a: Tensor<"f32">, b: Tensor<"f32">): Tensor<"f32"> {
-  return sum(mul(a, b), [1]);
-}
+export { frobenius, rowDot } from "./rowwise.ts";

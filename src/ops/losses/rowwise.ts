@@ -1,0 +1,134 @@
+/**
+ * Row-wise dot products and the Frobenius norm as fused ops: one or two dispatches each way
+ * instead of the four to seven of their compositions (`sum(mul(a, b), [1])`,
+ * `sqrt(sum(square(x)))`), which matters where dispatches cost ~0.3 ms (software adapters) and
+ * every BPR model calls them per batch (scores, MMRec's `EmbLoss`).
+ * @module
+ */
+
+import { kernel } from "../../gpu/kernel.ts";
+import { type Node, record, type RuleTable } from "../../autograd/tape.ts";
+import { fmt, type Tensor } from "../../tensor.ts";
+import { expectDtype, expectRank, expectSameShape, groups, launch, output } from "../common.ts";
+import * as lossesWgsl from "../../../shaders/losses/wgsl.ts";
+
+const rowDotK = /* @__PURE__ */ kernel({
+  name: "row_dot",
+  source: lossesWgsl.row_dot,
+  bindings: { a: "f32", b: "f32", out: "f32 rw" },
+  uniforms: { rows: "u32", d: "u32" },
+  workgroupSize: [64],
+});
+const rowDotBwdK = /* @__PURE__ */ kernel({
+  name: "row_dot_bwd",
+  source: lossesWgsl.row_dot_bwd,
+  bindings: { a: "f32", b: "f32", gy: "f32", ga: "f32 rw", gb: "f32 rw" },
+  uniforms: { n: "u32", d: "u32" },
+  workgroupSize: [256],
+});
+const sumSquaresK = /* @__PURE__ */ kernel({
+  name: "sum_squares",
+  source: lossesWgsl.sum_squares,
+  defines: { SQUARE: "bool" },
+  bindings: { x: "f32", out: "f32 rw" },
+  uniforms: { n: "u32", chunk: "u32" },
+  workgroupSize: [64],
+});
+const frobeniusBwdK = /* @__PURE__ */ kernel({
+  name: "frobenius_bwd",
+  source: lossesWgsl.frobenius_bwd,
+  bindings: { x: "f32", norm: "f32", gy: "f32", gx: "f32 rw" },
+  uniforms: { n: "u32" },
+  workgroupSize: [256],
+});
+
+/** Elements each invocation of the norm's first pass sums (the second sums n / CHUNK). */
+const CHUNK = 1024;
+/** Largest row width / element count the fused kernels loop over (software loop limits). */
+const MAX_LOOP_D = 1 << 15;
+
+/** Row-wise dot products of two `[B, d]` tensors, `[B]`. */
+export function rowDot(a: Tensor<"f32">, b: Tensor<"f32">): Tensor<"f32"> {
+  const op = "rowDot";
+  expectDtype(op, a, "f32", "left operand");
+  expectDtype(op, b, "f32", "right operand");
+  expectRank(op, a, 2);
+  expectSameShape(op, a, b);
+  const [rows, d] = a.shape;
+  if (d > MAX_LOOP_D) {
+    throw new Error(`wgrec ${op}: rows of width ${d} are wider than ${MAX_LOOP_D}`);
+  }
+  const out = output(op, [rows], "f32");
+  launch(op, rowDotK, {
+    buffers: { a: a.buffer, b: b.buffer, out: out.buffer },
+    uniforms: { rows, d },
+    workgroups: groups(rows, 64),
+  }, out);
+  return record(rowwiseRules, out, "rowDot", [a, b], {});
+}
+
+/** Gradient of {@link rowDot}: `gy[r] · b[r]` and `gy[r] · a[r]`, one kernel. */
+export function rowDotGrad(node: Node<"rowDot">, gy: Tensor<"f32">): Tensor<"f32">[] {
+  const [a, b] = node.inputs as Tensor<"f32">[];
+  const ga = output("rowDot backward", a.shape, "f32");
+  const gb = output("rowDot backward", b.shape, "f32");
+  launch("rowDot backward", rowDotBwdK, {
+    buffers: { a: a.buffer, b: b.buffer, gy: gy.buffer, ga: ga.buffer, gb: gb.buffer },
+    uniforms: { n: a.size, d: a.shape[1] },
+    workgroups: groups(a.size),
+  }, ga);
+  return [ga, gb];
+}
+
+/** Frobenius norm `‖x‖` (MMRec's `torch.norm(x, p=2)`), a scalar `[]`. */
+export function frobenius(x: Tensor<"f32">): Tensor<"f32"> {
+  const op = "frobenius";
+  expectDtype(op, x, "f32");
+  const n = x.size;
+  const blocks = Math.max(1, Math.ceil(n / CHUNK));
+  if (blocks > MAX_LOOP_D) {
+    throw new Error(`wgrec ${op}: ${fmt(x.shape)} has more than ${MAX_LOOP_D * CHUNK} elements`);
+  }
+  const partial = output(op, [blocks], "f32");
+  launch(op, sumSquaresK, {
+    buffers: { x: x.buffer, out: partial.buffer },
+    uniforms: { n, chunk: CHUNK },
+    workgroups: groups(blocks, 64),
+    defines: { SQUARE: true },
+  }, partial);
+  const out = output(op, [], "f32");
+  launch(op, sumSquaresK, {
+    buffers: { x: partial.buffer, out: out.buffer },
+    uniforms: { n: blocks, chunk: blocks },
+    workgroups: [1],
+    defines: { SQUARE: false },
+  }, out);
+  partial.dispose();
+  return record(rowwiseRules, out, "frobenius", [x], {}, [out]);
+}
+
+/** Gradient of {@link frobenius}: `gy · x / ‖x‖` (0 for x = 0). */
+export function frobeniusGrad(node: Node<"frobenius">, gy: Tensor<"f32">): Tensor<"f32">[] {
+  const [x] = node.inputs as Tensor<"f32">[];
+  const gx = output("frobenius backward", x.shape, "f32");
+  launch("frobenius backward", frobeniusBwdK, {
+    buffers: { x: x.buffer, norm: node.saved[0].buffer, gy: gy.buffer, gx: gx.buffer },
+    uniforms: { n: x.size },
+    workgroups: groups(x.size),
+  }, gx);
+  return [gx];
+}
+
+/** Attributes of this family's differentiable op kinds (merged into `OpAttrs`). */
+export interface RowwiseAttrs {
+  /** Inputs: a, b `[B, d]`. */
+  rowDot: Record<never, never>;
+  /** Input: x (any shape); saved: the norm. */
+  frobenius: Record<never, never>;
+}
+
+/** Gradient rules of this family's op kinds (merged into the autograd table). */
+export const rowwiseRules: RuleTable<keyof RowwiseAttrs> = {
+  rowDot: rowDotGrad,
+  frobenius: frobeniusGrad,
+};

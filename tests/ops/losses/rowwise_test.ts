@@ -1,0 +1,66 @@
+// rowDot and frobenius (fused kernels): float64 CPU references over awkward shapes (one row,
+// primes, one column, norms over one and several blocks), finite-difference gradients, the zero
+// vector's gradient, and bad inputs.
+import fc from "npm:fast-check@3";
+import { backward, frobenius, mul, readAll, rowDot, sum, tensor, tidy } from "../../../internal.ts";
+import { assert, assertClose, checkGrad, gpuTest, randArray } from "../../helpers.ts";
+
+gpuTest("rowDot: values and both gradients match float64 references", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(1, 2, 7, 31, 257),
+      fc.constantFrom(1, 3, 4, 13, 64, 70),
+      fc.integer({ min: 0, max: 1e6 }),
+      async (rows, d, seed) => {
+        const a = randArray(rows * d, seed);
+        const b = randArray(rows * d, seed + 1);
+        const w = randArray(rows, seed + 2);
+        const [y, ga, gb] = await readAll(tidy(() => {
+          const at = tensor(a, [rows, d]);
+          const bt = tensor(b, [rows, d]);
+          at.requiresGrad = bt.requiresGrad = true;
+          const y = rowDot(at, bt);
+          backward(sum(mul(y, tensor(w, [rows]))));
+          return [y, at.grad!, bt.grad!];
+        }));
+        const ref = Array.from({ length: rows }, (_, r) => {
+          let s = 0;
+          for (let c = 0; c < d; c++) s += a[r * d + c] * b[r * d + c];
+          return s;
+        });
+        assertClose(y, ref, { atol: 1e-5, rtol: 1e-5 });
+        assertClose(ga, Array.from(b, (v, i) => w[Math.floor(i / d)] * v), { atol: 1e-6 });
+        assertClose(gb, Array.from(a, (v, i) => w[Math.floor(i / d)] * v), { atol: 1e-6 });
+      },
+    ),
+    { numRuns: 12 },
+  );
+});
+
+gpuTest("frobenius: one block, several blocks and a partial last block", async () => {
+  for (const n of [1, 2, 1023, 1024, 1025, 3 * 1024 + 17, 40000]) {
+    const x = randArray(n, n);
+    const [y] = await readAll([tidy(() => frobenius(tensor(x, [n])))]);
+    const ref = Math.sqrt(x.reduce((s, v) => s + v * v, 0));
+    assertClose(y, [ref], { rtol: 1e-5, msg: `n ${n}` });
+  }
+});
+
+gpuTest("rowDot and frobenius pass checkGrad; the norm's gradient at 0 is 0", async () => {
+  await checkGrad((a, b) => rowDot(a, b), [randArray(15, 1), randArray(15, 2)], [[5, 3], [5, 3]]);
+  await checkGrad((x) => frobenius(x), [randArray(2100, 3)], [[30, 70]]);
+  const [g] = await readAll([tidy(() => {
+    const x = tensor(new Float32Array(6), [2, 3]);
+    x.requiresGrad = true;
+    backward(frobenius(x));
+    return x.grad!;
+  })]);
+  assert.deepEqual([...g], [0, 0, 0, 0, 0, 0]);
+});
+
+gpuTest("rowDot rejects operands that differ in shape, naming both", () => {
+  assert.throws(
+    () => tidy(() => rowDot(tensor(randArray(6, 1), [2, 3]), tensor(randArray(6, 2), [3, 2]))),
+    /rowDot.*\[2, 3\].*\[3, 2\]/,
+  );
+});
