@@ -36,6 +36,7 @@ export * from "./src/ops/losses/infonce.ts";
 export * from "./src/ops/losses/ranking.ts";
 export * from "./src/ops/losses/similarity.ts";
 export * from "./src/ops/losses/rowwise.ts";
+export * from "./src/ops/losses/bpr_rows.ts";
 export * from "./src/ops/vq/vq.ts";
 export * from "./src/ops/search/topk.ts";
 export * from "./src/ops/search/hashing.ts";

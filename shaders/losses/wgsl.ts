@@ -36,6 +36,62 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 `;
 
+/** `shaders/losses/bpr_rows_bwd.wgsl`. */
+export const bpr_rows_bwd: string = `// Gradient of bpr_rows w.r.t. the table, one invocation per (row r, column c): with
+// s_b = w·σ(diff[b]) and w = gy / B, a triple adds s_b·(t[n] − t[p]) to its user's row, −s_b·t[u]
+// to its positive's and s_b·t[u] to its negative's. Row r's triples come from a CSR over the
+// concatenated ids [users; pos; neg] (entry j: triple j % B, role j / B), summed in that order;
+// rows no triple names get 0 (no clear needed).
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = linear_id(wid, nwg, lid);
+  if (i >= u.rows * u.d) { return; }
+  let r = i / u.d;
+  let c = i % u.d;
+  let w = gy[0] / f32(u.n);
+  var acc = 0.0;
+  for (var k = u32(row_ptr[r]); k < u32(row_ptr[r + 1u]); k++) {
+    let j = u32(perm[k]);
+    let b = j % u.n;
+    let s = w * sigmoid_safe(diff[b]);
+    let role = j / u.n;
+    if (role == 0u) {
+      acc += (-s) * t[u32(pos[b]) * u.d + c] + s * t[u32(neg[b]) * u.d + c];
+    } else {
+      let x = t[u32(users[b]) * u.d + c];
+      acc += select(s, -s, role == 1u) * x;
+    }
+  }
+  g[i] = acc;
+}
+`;
+
+/** `shaders/losses/bpr_rows_fwd.wgsl`. */
+export const bpr_rows_fwd: string = `// BPR over rows of one table t [rows, d] (users, positives and negatives are row ids): per triple
+// b, pos = ⟨t[u], t[p]⟩ and neg = ⟨t[u], t[n]⟩ summed in column order (as rowDot), then
+// loss[b] = softplus(neg − pos) as bpr_fwd; diff[b] = neg − pos is kept for the backward.
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let b = linear_id(wid, nwg, lid);
+  if (b >= u.n) { return; }
+  let ru = u32(users[b]) * u.d;
+  let rp = u32(pos[b]) * u.d;
+  let rn = u32(neg[b]) * u.d;
+  var sp = 0.0;
+  var sn = 0.0;
+  for (var c = 0u; c < u.d; c++) {
+    let x = t[ru + c];
+    sp += x * t[rp + c];
+    sn += x * t[rn + c];
+  }
+  let x = sn - sp;
+  diff[b] = x;
+  loss[b] = max(x, 0.0) + log1p_unit(exp(-abs(x))); // softplus: no overflow, exact tail
+}
+`;
+
 /** `shaders/losses/frobenius_bwd.wgsl`. */
 export const frobenius_bwd: string = `// Gradient of the Frobenius norm y = ‖x‖: gx = gy · x / y, and 0 where y = 0 (PyTorch's
 // subgradient).

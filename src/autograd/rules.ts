@@ -24,6 +24,7 @@ import { gatherRules } from "../ops/sparse/gather.ts";
 import { spmmRules } from "../ops/sparse/sparse.ts";
 import { propagateRules } from "../ops/sparse/propagate.ts";
 import { rowwiseRules } from "../ops/losses/rowwise.ts";
+import { bprRowsRules } from "../ops/losses/bpr_rows.ts";
 import { convRules } from "../ops/conv/rules.ts";
 import { lstmRules } from "../ops/rnn/lstm.ts";
 import { gruRules } from "../ops/rnn/gru.ts";
@@ -47,6 +48,7 @@ export const rules: RuleTable<OpKind> = {
   ...spmmRules,
   ...propagateRules,
   ...rowwiseRules,
+  ...bprRowsRules,
   ...convRules,
   ...lstmRules,
   ...gruRules,

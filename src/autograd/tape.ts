@@ -25,6 +25,7 @@ import type { GatherAttrs } from "../ops/sparse/gather.ts";
 import type { SpmmAttrs } from "../ops/sparse/sparse.ts";
 import type { PropagateAttrs } from "../ops/sparse/propagate.ts";
 import type { RowwiseAttrs } from "../ops/losses/rowwise.ts";
+import type { BprRowsAttrs } from "../ops/losses/bpr_rows.ts";
 import type { ConvAttrs } from "../ops/conv/rules.ts";
 import type { LstmAttrs } from "../ops/rnn/lstm.ts";
 import type { GruAttrs } from "../ops/rnn/gru.ts";
@@ -53,6 +54,7 @@ export interface OpAttrs
     SpmmAttrs,
     PropagateAttrs,
     RowwiseAttrs,
+    BprRowsAttrs,
     ConvAttrs,
     LstmAttrs,
     GruAttrs {}

@@ -4,7 +4,6 @@
  */
 
 import { add, scale } from "../ops/core/elementwise.ts";
-import { gather } from "../ops/sparse/gather.ts";
 import { propagateRows, rowSubset } from "../ops/sparse/propagate.ts";
 import { type SparseMatrix, spmm } from "../ops/sparse/sparse.ts";
 import type { Tensor } from "../tensor.ts";
@@ -29,18 +28,19 @@ export function lightGcnPropagate(
 
 /**
  * {@link lightGcnPropagate} over a users-then-items graph, read at a batch of (user, positive,
- * negative) triples: the `[B, d]` rows of users, positives and negatives. Computes only what
- * the batch reads (`propagateRows`), with the same bits as gathering the full result.
+ * negative) triples: the `[k, d]` propagated rows the batch names (`propagateRows`, the same
+ * bits as the full table's rows, less work) and each triple's row in them, for `gather` or
+ * `bprRows`.
  */
-export function lightGcnTriplets(
+export function lightGcnBatch(
   adj: SparseMatrix,
   h0: Tensor<"f32">,
   layers: number,
   numUsers: number,
   batch: { users: Int32Array; pos: Int32Array; neg: Int32Array },
-): { u: Tensor<"f32">; p: Tensor<"f32">; n: Tensor<"f32"> } {
+): { rows: Tensor<"f32">; users: Tensor<"i32">; pos: Tensor<"i32">; neg: Tensor<"i32"> } {
   const node = (items: Int32Array) => items.map((i) => i + numUsers);
   const { subset, at } = rowSubset(adj, [batch.users, node(batch.pos), node(batch.neg)]);
   const rows = propagateRows(adj, h0, layers, subset);
-  return { u: gather(rows, at[0]), p: gather(rows, at[1]), n: gather(rows, at[2]) };
+  return { rows, users: at[0], pos: at[1], neg: at[2] };
 }

@@ -26,7 +26,7 @@ export { AvgPool2d, BatchNorm, Conv2d, ConvTranspose2d, MaxPool2d } from "./conv
 export type { ConvLayerOptions } from "./conv.ts";
 export { LSTM } from "./rnn.ts";
 export type { LstmOptions } from "./rnn.ts";
-export { lightGcnPropagate, lightGcnTriplets } from "./graph_conv.ts";
+export { lightGcnBatch, lightGcnPropagate } from "./graph_conv.ts";
 export {
   AdditiveAttentionPooling,
   MultiHeadAttention,

@@ -8,10 +8,10 @@
 
 import { ParameterDict } from "../../nn/embedding.ts";
 import { xavierUniform } from "../../nn/init.ts";
-import { lightGcnPropagate, lightGcnTriplets } from "../../nn/graph_conv.ts";
+import { lightGcnBatch, lightGcnPropagate } from "../../nn/graph_conv.ts";
 import { add, scale } from "../../ops/core/elementwise.ts";
-import { bprLoss } from "../../ops/losses/ranking.ts";
-import { frobenius, rowDot } from "../../ops/losses/similarity.ts";
+import { bprRows } from "../../ops/losses/bpr_rows.ts";
+import { frobenius } from "../../ops/losses/similarity.ts";
 import { gather } from "../../ops/sparse/gather.ts";
 import { concat, slice } from "../../ops/core/shape.ts";
 import { bipartiteAdjacency, type SparseMatrix } from "../../ops/sparse/sparse.ts";
@@ -77,8 +77,14 @@ export class LightGCN extends Recommender {
   /** BPR on propagated embeddings (the batch's rows only) + ego-embedding penalty. */
   loss(b: TripletTensors): LossOutput {
     const nu = this.userEmb.shape[0];
-    const { u, p, n } = lightGcnTriplets(this.adj, this.#ego(), this.#layers, nu, b.host);
-    const bpr = bprLoss(rowDot(u, p), rowDot(u, n));
+    const { rows, users, pos, neg } = lightGcnBatch(
+      this.adj,
+      this.#ego(),
+      this.#layers,
+      nu,
+      b.host,
+    );
+    const bpr = bprRows(rows, users, pos, neg);
     const egoNorms = add(
       add(frobenius(gather(this.userEmb, b.users)), frobenius(gather(this.itemEmb, b.pos))),
       frobenius(gather(this.itemEmb, b.neg)),
