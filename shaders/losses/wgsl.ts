@@ -92,6 +92,60 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 `;
 
+/** `shaders/losses/emb_norm.wgsl`. */
+export const emb_norm: string = `// Σ_j ‖t[ids_j]‖ (MMRec's EmbLoss numerator) over L lists of B row ids into t [rows, d], without
+// gathering the rows. PARTIAL: invocation (j, b) sums the squares of list j's flat elements
+// [b·chunk, (b + 1)·chunk) (element i is t[ids[j·B + i / d], i % d]) into partial[j·nb + b].
+// !PARTIAL: one invocation sums each list's nb partials in order, keeps the norms for the
+// backward and writes their sum. Blocks keep every loop far below the software loop limit.
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let q = linear_id(wid, nwg, lid);
+  let n = u.b * u.d;
+  if (PARTIAL) {
+    if (q >= u.lists * u.nb) { return; }
+    let j = q / u.nb;
+    let b = q % u.nb;
+    var acc = 0.0;
+    for (var i = b * u.chunk; i < min(n, (b + 1u) * u.chunk); i++) {
+      let v = t[u32(ids[j * u.b + i / u.d]) * u.d + i % u.d];
+      acc += v * v;
+    }
+    partial[q] = acc;
+  } else {
+    if (q > 0u) { return; }
+    var total = 0.0;
+    for (var j = 0u; j < u.lists; j++) {
+      var s = 0.0;
+      for (var b = 0u; b < u.nb; b++) { s += partial[j * u.nb + b]; }
+      norms[j] = sqrt(s);
+      total += norms[j];
+    }
+    out[0] = total;
+  }
+}
+`;
+
+/** `shaders/losses/emb_norm_bwd.wgsl`. */
+export const emb_norm_bwd: string = `// Gradient of Σ_j ‖t[ids_j]‖ w.r.t. t: row r gets gy · t[r] · Σ_j cnt[j, r] / ‖t[ids_j]‖, where
+// cnt[j, r] counts r in list j (a norm of 0 adds 0, as PyTorch's subgradient). One invocation
+// per row (the coefficient is loaded once, not per element); every row is written.
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let r = linear_id(wid, nwg, lid);
+  if (r >= u.rows) { return; }
+  var coef = 0.0;
+  for (var j = 0u; j < u.lists; j++) {
+    let y = norms[j];
+    coef += select(0.0, f32(cnt[j * u.rows + r]) / y, y > 0.0);
+  }
+  let s = gy[0] * coef;
+  for (var i = r * u.d; i < (r + 1u) * u.d; i++) { g[i] = s * t[i]; }
+}
+`;
+
 /** `shaders/losses/frobenius_bwd.wgsl`. */
 export const frobenius_bwd: string = `// Gradient of the Frobenius norm y = ‖x‖: gx = gy · x / y, and 0 where y = 0 (PyTorch's
 // subgradient).

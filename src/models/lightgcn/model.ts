@@ -11,8 +11,7 @@ import { xavierUniform } from "../../nn/init.ts";
 import { lightGcnBatch, lightGcnPropagate } from "../../nn/graph_conv.ts";
 import { add, scale } from "../../ops/core/elementwise.ts";
 import { bprRows } from "../../ops/losses/bpr_rows.ts";
-import { frobenius } from "../../ops/losses/similarity.ts";
-import { gather } from "../../ops/sparse/gather.ts";
+import { embNormSum } from "../../ops/losses/rowwise.ts";
 import { concat, slice } from "../../ops/core/shape.ts";
 import { bipartiteAdjacency, type SparseMatrix } from "../../ops/sparse/sparse.ts";
 import { Rng } from "../../random.ts";
@@ -77,18 +76,11 @@ export class LightGCN extends Recommender {
   /** BPR on propagated embeddings (the batch's rows only) + ego-embedding penalty. */
   loss(b: TripletTensors): LossOutput {
     const nu = this.userEmb.shape[0];
-    const { rows, users, pos, neg } = lightGcnBatch(
-      this.adj,
-      this.#ego(),
-      this.#layers,
-      nu,
-      b.host,
-    );
+    const ego = this.#ego();
+    const { rows, users, pos, neg } = lightGcnBatch(this.adj, ego, this.#layers, nu, b.host);
     const bpr = bprRows(rows, users, pos, neg);
-    const egoNorms = add(
-      add(frobenius(gather(this.userEmb, b.users)), frobenius(gather(this.itemEmb, b.pos))),
-      frobenius(gather(this.itemEmb, b.neg)),
-    );
+    // ‖u⁰‖ + ‖p⁰‖ + ‖n⁰‖ on the joint ego table (users, then items).
+    const egoNorms = embNormSum(ego, [b.users, b.posNode, b.negNode]);
     const reg = scale(egoNorms, this.#reg / b.size);
     return { loss: add(bpr, reg), parts: { bpr, reg } };
   }

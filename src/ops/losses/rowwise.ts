@@ -8,8 +8,11 @@
 
 import { kernel } from "../../gpu/kernel.ts";
 import { type Node, record, type RuleTable } from "../../autograd/tape.ts";
-import { fmt, type Tensor } from "../../tensor.ts";
+import { fmt, type Tensor, tensor } from "../../tensor.ts";
 import { expectDtype, expectRank, expectSameShape, groups, launch, output } from "../common.ts";
+import { assertKnownInRange, indexInfo } from "../index_check.ts";
+import { add } from "../core/elementwise.ts";
+import { gather } from "../sparse/gather.ts";
 import * as lossesWgsl from "../../../shaders/losses/wgsl.ts";
 
 const rowDotK = /* @__PURE__ */ kernel({
@@ -32,6 +35,21 @@ const sumSquaresK = /* @__PURE__ */ kernel({
   defines: { SQUARE: "bool" },
   bindings: { x: "f32", out: "f32 rw" },
   uniforms: { n: "u32", chunk: "u32" },
+  workgroupSize: [64],
+});
+const embNormK = /* @__PURE__ */ kernel({
+  name: "emb_norm",
+  source: lossesWgsl.emb_norm,
+  defines: { PARTIAL: "bool" },
+  bindings: { t: "f32", ids: "i32", partial: "f32 rw", norms: "f32 rw", out: "f32 rw" },
+  uniforms: { b: "u32", d: "u32", lists: "u32", nb: "u32", chunk: "u32" },
+  workgroupSize: [64],
+});
+const embNormBwdK = /* @__PURE__ */ kernel({
+  name: "emb_norm_bwd",
+  source: lossesWgsl.emb_norm_bwd,
+  bindings: { t: "f32", cnt: "i32", norms: "f32", gy: "f32", g: "f32 rw" },
+  uniforms: { rows: "u32", d: "u32", lists: "u32" },
   workgroupSize: [64],
 });
 const frobeniusBwdK = /* @__PURE__ */ kernel({
@@ -119,16 +137,93 @@ export function frobeniusGrad(node: Node<"frobenius">, gy: Tensor<"f32">): Tenso
   return [gx];
 }
 
+/**
+ * `Σ_j ‖t[lists_j]‖`, the sum of the Frobenius norms of a table's rows picked by each list
+ * (MMRec's `EmbLoss` numerator over ego embeddings), without gathering them: two dispatches
+ * forward, one backward (a dense table gradient). The lists are `[B]` i32 ids made on the host
+ * (`indexTensor`); otherwise it composes `frobenius(gather(t, ids))`.
+ */
+export function embNormSum(t: Tensor<"f32">, lists: readonly Tensor<"i32">[]): Tensor<"f32"> {
+  const op = "embNormSum";
+  expectDtype(op, t, "f32", "table");
+  expectRank(op, t, 2);
+  const [rows, d] = t.shape;
+  const b = lists[0]?.size ?? 0;
+  for (const ids of lists) {
+    expectDtype(op, ids, "i32", "ids");
+    if (ids.rank !== 1 || ids.size !== b || b === 0) {
+      throw new Error(
+        `wgrec ${op}: lists ${lists.map((l) => fmt(l.shape)).join(", ")} must all be [B], B ≥ 1`,
+      );
+    }
+    assertKnownInRange(op, ids, rows, `table ${fmt(t.shape)}`);
+  }
+  const hosts = lists.map((l) => indexInfo(l)?.host);
+  const nb = Math.ceil((b * d) / CHUNK);
+  if (!hosts.every((h) => h) || lists.length * nb > MAX_LOOP_D || d > MAX_LOOP_D) {
+    return lists.map((l) => frobenius(gather(t, l))).reduce((x, y) => add(x, y));
+  }
+  const L = lists.length;
+  const ids = tensor(Int32Array.from(hosts.flatMap((h) => [...h!])), [L * b], "i32");
+  const partial = output(op, [L * nb], "f32");
+  const norms = output(op, [L], "f32");
+  const out = output(op, [], "f32");
+  const run = (p: boolean, n: number) =>
+    launch(op, embNormK, {
+      buffers: {
+        t: t.buffer,
+        ids: ids.buffer,
+        partial: partial.buffer,
+        norms: norms.buffer,
+        out: out.buffer,
+      },
+      uniforms: { b, d, lists: L, nb, chunk: CHUNK },
+      workgroups: groups(n, 64),
+      defines: { PARTIAL: p },
+    }, p ? partial : out);
+  run(true, L * nb);
+  run(false, 1);
+  ids.dispose();
+  partial.dispose();
+  // Counts of each row in each list, for the backward (host data: no GPU sort).
+  const cnt = new Int32Array(L * rows);
+  hosts.forEach((h, j) => h!.forEach((r) => cnt[j * rows + r]++));
+  return record(rowwiseRules, out, "embNormSum", [t, ...lists], {}, [
+    norms,
+    tensor(cnt, [L * rows], "i32"),
+  ]);
+}
+
+/** Gradient of {@link embNormSum} w.r.t. the table (the ids get none). */
+export function embNormSumGrad(
+  node: Node<"embNormSum">,
+  gy: Tensor<"f32">,
+): (Tensor<"f32"> | null)[] {
+  const [t, ...lists] = node.inputs as Tensor<"f32">[];
+  const [norms, cnt] = node.saved;
+  const [rows, d] = t.shape;
+  const g = output("embNormSum backward", t.shape, "f32");
+  launch("embNormSum backward", embNormBwdK, {
+    buffers: { t: t.buffer, cnt: cnt.buffer, norms: norms.buffer, gy: gy.buffer, g: g.buffer },
+    uniforms: { rows, d, lists: lists.length },
+    workgroups: groups(rows, 64),
+  }, g);
+  return [g, ...lists.map(() => null)];
+}
+
 /** Attributes of this family's differentiable op kinds (merged into `OpAttrs`). */
 export interface RowwiseAttrs {
   /** Inputs: a, b `[B, d]`. */
   rowDot: Record<never, never>;
   /** Input: x (any shape); saved: the norm. */
   frobenius: Record<never, never>;
+  /** Inputs: the table, then the id lists; saved: the norms, the per-list row counts. */
+  embNormSum: Record<never, never>;
 }
 
 /** Gradient rules of this family's op kinds (merged into the autograd table). */
 export const rowwiseRules: RuleTable<keyof RowwiseAttrs> = {
   rowDot: rowDotGrad,
   frobenius: frobeniusGrad,
+  embNormSum: embNormSumGrad,
 };

@@ -1,9 +1,23 @@
-// rowDot and frobenius (fused kernels): float64 CPU references over awkward shapes (one row,
-// primes, one column, norms over one and several blocks), finite-difference gradients, the zero
-// vector's gradient, and bad inputs.
+// rowDot, frobenius and embNormSum (fused kernels): float64 CPU references or the composed ops
+// over awkward shapes (one row, primes, one column, norms over one and several blocks),
+// finite-difference gradients, the zero vector's gradient, and bad inputs.
 import fc from "npm:fast-check@3";
-import { backward, frobenius, mul, readAll, rowDot, sum, tensor, tidy } from "../../../internal.ts";
+import {
+  add,
+  backward,
+  embNormSum,
+  frobenius,
+  gather,
+  indexTensor,
+  mul,
+  readAll,
+  rowDot,
+  sum,
+  tensor,
+  tidy,
+} from "../../../internal.ts";
 import { assert, assertClose, checkGrad, gpuTest, randArray } from "../../helpers.ts";
+import { Rng } from "../../../src/random.ts";
 
 gpuTest("rowDot: values and both gradients match float64 references", async () => {
   await fc.assert(
@@ -64,3 +78,48 @@ gpuTest("rowDot rejects operands that differ in shape, naming both", () => {
     /rowDot.*\[2, 3\].*\[3, 2\]/,
   );
 });
+
+gpuTest(
+  "embNormSum: equals Σ frobenius(gather(t, ids)) with its gradient; host or device ids",
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(1, 3, 17, 200),
+        fc.constantFrom(1, 4, 64),
+        fc.constantFrom(1, 2, 3),
+        fc.constantFrom(1, 9, 700),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1e6 }),
+        async (rows, d, L, b, host, seed) => {
+          const x = randArray(rows * d, seed);
+          const ls = Array.from({ length: L }, (_, j) => {
+            const r = new Rng(seed + 1 + j);
+            return Int32Array.from({ length: b }, () => r.int(rows));
+          });
+          const run = (fused: boolean) =>
+            tidy(() => {
+              const t = tensor(x, [rows, d]);
+              t.requiresGrad = true;
+              const ids = ls.map((l) => host ? indexTensor(l, rows) : tensor(l, [b], "i32"));
+              const y = fused
+                ? embNormSum(t, ids)
+                : ids.map((i) => frobenius(gather(t, i))).reduce((p, q) => add(p, q));
+              backward(y);
+              return [y, t.grad!];
+            });
+          const [yf, gf] = await readAll(run(true));
+          const [yc, gc] = await readAll(run(false));
+          const what = `rows ${rows}, d ${d}, L ${L}, B ${b}, host ${host}`;
+          assertClose(yf, yc, { rtol: 1e-5, msg: what });
+          assertClose(gf, gc, { rtol: 1e-5, atol: 1e-7, msg: what });
+        },
+      ),
+      { numRuns: 16 },
+    );
+    await checkGrad(
+      (t) => embNormSum(t, [indexTensor([0, 2, 2], 4), indexTensor([3, 1, 0], 4)]),
+      [randArray(4 * 5, 9)],
+      [[4, 5]],
+    );
+  },
+);
