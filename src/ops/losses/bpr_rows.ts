@@ -53,7 +53,7 @@ const bwdK = /* @__PURE__ */ kernel({
     g: "f32 rw",
   },
   uniforms: { n: "u32", d: "u32", rows: "u32" },
-  workgroupSize: [256],
+  workgroupSize: [64],
 });
 
 /**
@@ -139,7 +139,7 @@ export function bprRowsGrad(node: Node<"bprRows">, gy: Tensor<"f32">): (Tensor<"
       g: g.buffer,
     },
     uniforms: { n: b, d, rows },
-    workgroups: groups(rows * d),
+    workgroups: groups(rows * Math.ceil(d / 16), 64), // 16 columns per invocation
   }, g);
   csr.rowPtr.dispose();
   csr.perm.dispose();

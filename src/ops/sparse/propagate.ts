@@ -19,6 +19,7 @@ import { fmt, runtime, type Tensor, tensor } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../common.ts";
 import { indexTensor } from "../index_check.ts";
 import { add, scale } from "../core/elementwise.ts";
+import { MAX_SINGLE_LOOP } from "../core/reduce.ts";
 import { gather } from "./gather.ts";
 import {
   balancedRowOrder,
@@ -60,8 +61,8 @@ const meanK = /* @__PURE__ */ kernel({
     last: "f32",
     out: "f32 rw",
   },
-  uniforms: { n: "u32", d: "u32", scale: "f32" },
-  workgroupSize: [256],
+  uniforms: { k: "u32", d: "u32", scale: "f32" },
+  workgroupSize: [64],
 });
 const rowsAddK = /* @__PURE__ */ kernel({
   name: "rows_add",
@@ -172,7 +173,7 @@ function forwardRaw(a: SparseMatrix, h0: Tensor<"f32">, layers: number, s: RowSu
   });
   full?.dispose();
   let out: Tensor<"f32">;
-  if (layers <= 4) { // one kernel for the mean
+  if (layers <= 4 && d <= MAX_SINGLE_LOOP) { // one kernel for the mean (a loop over d)
     out = output("propagateRows", [s.size, d], "f32");
     launch("propagateRows", meanK, {
       buffers: {
@@ -184,8 +185,8 @@ function forwardRaw(a: SparseMatrix, h0: Tensor<"f32">, layers: number, s: RowSu
         last: last.buffer,
         out: out.buffer,
       },
-      uniforms: { n: s.size * d, d, scale: 1 / (layers + 1) },
-      workgroups: groups(s.size * d),
+      uniforms: { k: s.size, d, scale: 1 / (layers + 1) },
+      workgroups: groups(s.size, 64),
       defines: { P: layers },
     }, out);
   } else { // the composed ops' order: ((h⁰ + h¹) + …) + last, then the scale
