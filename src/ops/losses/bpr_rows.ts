@@ -120,9 +120,12 @@ export function bprRowsGrad(node: Node<"bprRows">, gy: Tensor<"f32">): (Tensor<"
   const b = users.size;
   const hosts = [users, pos, neg].map((x) => indexInfo(x)?.host);
   // The CSR of the concatenated ids: sorted on the host when all three came from the host.
-  const all = hosts.every((h) => h)
-    ? indexTensor(Int32Array.from([...hosts[0]!, ...hosts[1]!, ...hosts[2]!]), rows)
-    : concat([users, pos, neg], 0);
+  let all: Tensor<"i32">;
+  if (hosts.every((h) => h)) {
+    const flat = new Int32Array(3 * b);
+    hosts.forEach((h, j) => flat.set(h!, j * b));
+    all = indexTensor(flat, rows);
+  } else all = concat([users, pos, neg], 0);
   const csr = buildCsr(all, rows, { op });
   all.dispose();
   const g = output(op, [rows, d], "f32");

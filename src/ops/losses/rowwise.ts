@@ -164,7 +164,9 @@ export function embNormSum(t: Tensor<"f32">, lists: readonly Tensor<"i32">[]): T
     return lists.map((l) => frobenius(gather(t, l))).reduce((x, y) => add(x, y));
   }
   const L = lists.length;
-  const ids = tensor(Int32Array.from(hosts.flatMap((h) => [...h!])), [L * b], "i32");
+  const flat = new Int32Array(L * b);
+  hosts.forEach((h, j) => flat.set(h!, j * b));
+  const ids = tensor(flat, [L * b], "i32");
   const partial = output(op, [L * nb], "f32");
   const norms = output(op, [L], "f32");
   const out = output(op, [], "f32");
@@ -187,7 +189,7 @@ export function embNormSum(t: Tensor<"f32">, lists: readonly Tensor<"i32">[]): T
   partial.dispose();
   // Counts of each row in each list, for the backward (host data: no GPU sort).
   const cnt = new Int32Array(L * rows);
-  hosts.forEach((h, j) => h!.forEach((r) => cnt[j * rows + r]++));
+  for (let i = 0; i < flat.length; i++) cnt[Math.floor(i / b) * rows + flat[i]]++;
   return record(rowwiseRules, out, "embNormSum", [t, ...lists], {}, [
     norms,
     tensor(cnt, [L * rows], "i32"),

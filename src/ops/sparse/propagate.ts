@@ -124,7 +124,12 @@ export function rowSubset(
     pos: tensor(pos, [m], "i32"),
     size: k,
   };
-  return { subset, at: lists.map((l) => indexTensor(Int32Array.from(l, (v) => pos[v]), k)) };
+  const at = lists.map((l) => {
+    const q = new Int32Array(l.length); // (a loop: TypedArray.from with a map function is slow)
+    for (let i = 0; i < l.length; i++) q[i] = pos[l[i]];
+    return indexTensor(q, k);
+  });
+  return { subset, at };
 }
 
 /**
