@@ -1,7 +1,7 @@
 // A CSR matrix's columns restricted to a subset S, for one product, without a CSR build: row r
 // writes into its own segment [row_ptr[r], row_ptr[r + 1]), first, its entries whose column c
-// is in S (pos[c] ≥ 0), in the row's order, with c renumbered to pos[c]; ends[r] marks where
-// they stop. Keeping the order keeps every sum's order, so the product equals the full one with
+// is in S (pos[c] ≥ 0), in the row's order, with c renumbered to pos[c], then a column id −1
+// where they stop short of the segment's end (spmm_vec4's SENTINEL). Keeping the order keeps every sum's order, so the product equals the full one with
 // zero rows outside S, bit for bit. Writes are unconditional (the cursor k never passes the
 // entry being read, so no row writes past its segment): no divergent branch, no count pass and
 // no scan (3× faster on lavapipe than count + scan + fill). Rows come in `order` (balanced).
@@ -12,11 +12,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (p >= u.rows) { return; }
   let r = u32(order[p]);
   var k = u32(row_ptr[r]);
-  for (var e = k; e < u32(row_ptr[r + 1u]); e++) {
+  let end = u32(row_ptr[r + 1u]);
+  for (var e = k; e < end; e++) {
     let q = pos[col[e]];
     sub_col[k] = q;
     sub_val[k] = val[e];
     k += select(0u, 1u, q >= 0);
   }
-  ends[r] = i32(k);
+  if (k < end) { sub_col[k] = -1; }
 }

@@ -9,7 +9,8 @@
 // (b, s, g) sums only the row's entries [b·chunk, (b+1)·chunk) into block b of out (the host
 // sums the blocks): software adapters stop an invocation's loops after 65,535 trips in all.
 // COMPACT (with ORDERED) writes row order[s] at out row s: the product at a subset of rows.
-// ENDS: row r ends at ends[r] (entries from row_ptr[r] on, a CSR with gaps). ADD_ROWS (nb = 1):
+// SENTINEL: a row's entries also end at the first column id −1 (a CSR with gaps, see
+// col_subset.wgsl; no extra binding: kernels bind at most 8 storage buffers). ADD_ROWS (nb = 1):
 // out[r] += add[pos[r]] where pos[r] ≥ 0, after the sum (an epilogue that saves a dispatch).
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -24,8 +25,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (ORDERED) { r = u32(order[s]); }
   let c = (sg % ng) * CV;
   let start = u32(row_ptr[r]);
-  var end = u32(row_ptr[r + 1u]);
-  if (ENDS) { end = u32(ends[r]); }
+  let end = u32(row_ptr[r + 1u]);
   var e0 = start;
   var e1 = end;
   if (u.nb > 1u) {
@@ -34,8 +34,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   var acc: array<vec4<f32>, CV>;
   for (var e = e0; e < e1; e++) {
+    let j = col[e];
+    if (SENTINEL && j < 0) { break; }
     let w = val[e];
-    let base = u32(col[e]) * u.d4 + c;
+    let base = u32(j) * u.d4 + c;
     for (var k = 0u; k < CV; k++) { acc[k] += w * x[base + k]; }
   }
   if (ADD_ROWS) {

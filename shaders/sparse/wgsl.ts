@@ -3,8 +3,8 @@
 /** `shaders/sparse/col_subset.wgsl`. */
 export const col_subset: string = `// A CSR matrix's columns restricted to a subset S, for one product, without a CSR build: row r
 // writes into its own segment [row_ptr[r], row_ptr[r + 1]), first, its entries whose column c
-// is in S (pos[c] ≥ 0), in the row's order, with c renumbered to pos[c]; ends[r] marks where
-// they stop. Keeping the order keeps every sum's order, so the product equals the full one with
+// is in S (pos[c] ≥ 0), in the row's order, with c renumbered to pos[c], then a column id −1
+// where they stop short of the segment's end (spmm_vec4's SENTINEL). Keeping the order keeps every sum's order, so the product equals the full one with
 // zero rows outside S, bit for bit. Writes are unconditional (the cursor k never passes the
 // entry being read, so no row writes past its segment): no divergent branch, no count pass and
 // no scan (3× faster on lavapipe than count + scan + fill). Rows come in \`order\` (balanced).
@@ -15,13 +15,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (p >= u.rows) { return; }
   let r = u32(order[p]);
   var k = u32(row_ptr[r]);
-  for (var e = k; e < u32(row_ptr[r + 1u]); e++) {
+  let end = u32(row_ptr[r + 1u]);
+  for (var e = k; e < end; e++) {
     let q = pos[col[e]];
     sub_col[k] = q;
     sub_val[k] = val[e];
     k += select(0u, 1u, q >= 0);
   }
-  ends[r] = i32(k);
+  if (k < end) { sub_col[k] = -1; }
 }
 `;
 
@@ -316,7 +317,8 @@ export const spmm_vec4: string = `// CSR × dense, four columns per load: out[r,
 // (b, s, g) sums only the row's entries [b·chunk, (b+1)·chunk) into block b of out (the host
 // sums the blocks): software adapters stop an invocation's loops after 65,535 trips in all.
 // COMPACT (with ORDERED) writes row order[s] at out row s: the product at a subset of rows.
-// ENDS: row r ends at ends[r] (entries from row_ptr[r] on, a CSR with gaps). ADD_ROWS (nb = 1):
+// SENTINEL: a row's entries also end at the first column id −1 (a CSR with gaps, see
+// col_subset.wgsl; no extra binding: kernels bind at most 8 storage buffers). ADD_ROWS (nb = 1):
 // out[r] += add[pos[r]] where pos[r] ≥ 0, after the sum (an epilogue that saves a dispatch).
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -331,8 +333,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (ORDERED) { r = u32(order[s]); }
   let c = (sg % ng) * CV;
   let start = u32(row_ptr[r]);
-  var end = u32(row_ptr[r + 1u]);
-  if (ENDS) { end = u32(ends[r]); }
+  let end = u32(row_ptr[r + 1u]);
   var e0 = start;
   var e1 = end;
   if (u.nb > 1u) {
@@ -341,8 +342,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   var acc: array<vec4<f32>, CV>;
   for (var e = e0; e < e1; e++) {
+    let j = col[e];
+    if (SENTINEL && j < 0) { break; }
     let w = val[e];
-    let base = u32(col[e]) * u.d4 + c;
+    let base = u32(j) * u.d4 + c;
     for (var k = 0u; k < CV; k++) { acc[k] += w * x[base + k]; }
   }
   if (ADD_ROWS) {

@@ -43,9 +43,7 @@ const bwdK = /* @__PURE__ */ kernel({
   lib: [commonWgsl.numerics],
   bindings: {
     t: "f32",
-    users: "i32",
-    pos: "i32",
-    neg: "i32",
+    ids: "i32",
     diff: "f32",
     gy: "f32",
     row_ptr: "i32",
@@ -127,14 +125,11 @@ export function bprRowsGrad(node: Node<"bprRows">, gy: Tensor<"f32">): (Tensor<"
     all = indexTensor(flat, rows);
   } else all = concat([users, pos, neg], 0);
   const csr = buildCsr(all, rows, { op });
-  all.dispose();
   const g = output(op, [rows, d], "f32");
   launch(op, bwdK, {
     buffers: {
       t: t.buffer,
-      users: users.buffer,
-      pos: pos.buffer,
-      neg: neg.buffer,
+      ids: all.buffer,
       diff: node.saved[0].buffer,
       gy: gy.buffer,
       row_ptr: csr.rowPtr.buffer,
@@ -144,8 +139,7 @@ export function bprRowsGrad(node: Node<"bprRows">, gy: Tensor<"f32">): (Tensor<"
     uniforms: { n: b, d, rows },
     workgroups: groups(rows * Math.ceil(d / 16), 64), // 16 columns per invocation
   }, g);
-  csr.rowPtr.dispose();
-  csr.perm.dispose();
+  for (const x of [all, csr.rowPtr, csr.perm]) x.dispose();
   return [g, null, null, null];
 }
 

@@ -43,7 +43,6 @@ const subsetK = /* @__PURE__ */ kernel({
     pos: "i32",
     sub_col: "i32 rw",
     sub_val: "f32 rw",
-    ends: "i32 rw",
   },
   uniforms: { rows: "u32" },
   workgroupSize: [64],
@@ -259,7 +258,6 @@ function columnSubsetProduct(
   const [m] = at.shape;
   const subCol = output("propagateRows", [at.nnz], "i32");
   const subVal = output("propagateRows", [at.nnz], "f32");
-  const ends = output("propagateRows", [m], "i32");
   launch("propagateRows", subsetK, {
     buffers: {
       row_ptr: at.rowPtr.buffer,
@@ -269,7 +267,6 @@ function columnSubsetProduct(
       pos: s.pos.buffer,
       sub_col: subCol.buffer,
       sub_val: subVal.buffer,
-      ends: ends.buffer,
     },
     uniforms: { rows: m },
     workgroups: groups(m, 64),
@@ -281,8 +278,8 @@ function columnSubsetProduct(
     values: subVal,
     maxRowCount: at.maxRowCount,
   };
-  const y = spmmCsr(sub, g, { order, ends, addRows: { pos: s.pos, add: g } });
-  for (const t of [subCol, subVal, ends]) t.dispose();
+  const y = spmmCsr(sub, g, { order, sentinel: true, addRows: { pos: s.pos, add: g } });
+  for (const t of [subCol, subVal]) t.dispose();
   return y;
 }
 

@@ -37,16 +37,15 @@ const spmmK = /* @__PURE__ */ kernel({
  * order when ORDERED (see the shader's header). Exported for benchmarks of row orders.
  */
 export const spmmVec4K: KernelSpec<
-  "row_ptr" | "order" | "ends" | "col" | "val" | "x" | "pos" | "add" | "out",
+  "row_ptr" | "order" | "col" | "val" | "x" | "pos" | "add" | "out",
   { m: "u32"; d4: "u32"; chunk: "u32"; nb: "u32" },
-  { CV: "u32"; ORDERED: "bool"; COMPACT: "bool"; ENDS: "bool"; ADD_ROWS: "bool" }
+  { CV: "u32"; ORDERED: "bool"; COMPACT: "bool"; SENTINEL: "bool"; ADD_ROWS: "bool" }
 > = /* @__PURE__ */ kernel({
   name: "spmm_vec4",
   source: sparseWgsl.spmm_vec4,
   bindings: {
     row_ptr: "i32",
     order: "i32",
-    ends: "i32",
     col: "i32",
     val: "f32",
     x: "vec4<f32>",
@@ -55,7 +54,7 @@ export const spmmVec4K: KernelSpec<
     out: "vec4<f32> rw",
   },
   uniforms: { m: "u32", d4: "u32", chunk: "u32", nb: "u32" },
-  defines: { CV: "u32", ORDERED: "bool", COMPACT: "bool", ENDS: "bool", ADD_ROWS: "bool" },
+  defines: { CV: "u32", ORDERED: "bool", COMPACT: "bool", SENTINEL: "bool", ADD_ROWS: "bool" },
   workgroupSize: [64],
 });
 const lengthKeysK = /* @__PURE__ */ kernel({
@@ -460,13 +459,13 @@ export interface SpmmCsrOptions {
   order?: Tensor<"i32"> | null;
   /** Only the rows in `order`: row `order[s]` of the product is row s of the result. */
   compact?: boolean;
-  /** `[rows]`: row r's entries end at `ends[r]`, not `rowPtr[r + 1]` (a CSR with gaps). */
-  ends?: Tensor<"i32">;
+  /** A row's entries also end at the first column id −1 (a CSR with gaps). */
+  sentinel?: boolean;
   /** Adds `add[pos[r]]` to row r where `pos[r] ≥ 0` (vec4 kernel, rows within one loop). */
   addRows?: { pos: Tensor<"i32">; add: Tensor<"f32"> };
 }
 
-/** Whether {@link spmmCsr} takes `ends` and `addRows` for `a` at width `d` (vec4, one block). */
+/** Whether {@link spmmCsr} takes `sentinel` and `addRows` for `a` at width `d` (vec4, one block). */
 export function spmmEpilogues(a: CsrView, d: number, ordered: boolean): boolean {
   return spmmColumnQuads(d, ordered) > 0 && a.maxRowCount <= MAX_SINGLE_LOOP;
 }
@@ -480,7 +479,7 @@ export function spmmCsr(
   x: Tensor<"f32">,
   opts: SpmmCsrOptions = {},
 ): Tensor<"f32"> {
-  const { order = null, compact = false, ends, addRows } = opts;
+  const { order = null, compact = false, sentinel = false, addRows } = opts;
   const m = compact ? order!.size : a.shape[0];
   const d = x.rank === 1 ? 1 : x.shape[1];
   const shape = x.rank === 1 ? [m] : [m, d];
@@ -490,15 +489,14 @@ export function spmmCsr(
   const out = output("spmm", nb > 1 ? [nb, m * d] : shape, "f32");
   const chunk = nb > 1 ? MAX_SINGLE_LOOP : 0xffffffff;
   const cv = spmmColumnQuads(d, order !== null);
-  if ((ends || addRows) && !spmmEpilogues(a, d, order !== null)) {
-    throw new Error(`wgrec spmm: row ends and added rows need the vec4 kernel and one block`);
+  if ((sentinel || addRows) && !spmmEpilogues(a, d, order !== null)) {
+    throw new Error(`wgrec spmm: sentinels and added rows need the vec4 kernel and one block`);
   }
   if (cv > 0) {
     launch("spmm", spmmVec4K, {
       buffers: {
         row_ptr: a.rowPtr.buffer,
         order: (order ?? a.rowPtr).buffer, // unread unless ORDERED (and so on below)
-        ends: (ends ?? a.rowPtr).buffer,
         col: a.colIdx.buffer,
         val: a.values.buffer,
         x: x.buffer,
@@ -512,7 +510,7 @@ export function spmmCsr(
         CV: cv,
         ORDERED: order !== null,
         COMPACT: compact,
-        ENDS: ends !== undefined,
+        SENTINEL: sentinel,
         ADD_ROWS: addRows !== undefined,
       },
     }, out);
