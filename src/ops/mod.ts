@@ -73,6 +73,8 @@ export { infoNce } from "./losses/infonce.ts";
 export type { InfoNceOptions } from "./losses/infonce.ts";
 export { bceWithLogits, bprLoss, sampledSoftmaxLoss } from "./losses/ranking.ts";
 export type { SampledSoftmaxOptions } from "./losses/ranking.ts";
+export { bprRows } from "./losses/bpr_rows.ts";
+export { embNormSum } from "./losses/rowwise.ts";
 export {
   cosineLoss,
   cosineSimilarity,
