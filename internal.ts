@@ -30,6 +30,7 @@ export * from "./src/ops/matmul/matmul.ts";
 export * from "./src/ops/matmul/select.ts";
 export * from "./src/ops/sparse/gather.ts";
 export * from "./src/ops/sparse/sparse.ts";
+export * from "./src/ops/sparse/spmm.ts";
 export * from "./src/ops/sparse/propagate.ts";
 export * from "./src/ops/attention/attention.ts";
 export * from "./src/ops/losses/infonce.ts";

@@ -13,7 +13,8 @@
  */
 import { parseArgs } from "node:util";
 import { init, readAll, tensor } from "../src/tensor.ts";
-import { bipartiteAdjacency, setSpmmColumnQuads, spmm, spmmCsr } from "../src/ops/sparse/sparse.ts";
+import { bipartiteAdjacency } from "../src/ops/sparse/sparse.ts";
+import { setSpmmColumnQuads, spmm, spmmCsr } from "../src/ops/sparse/spmm.ts";
 import { loadAverage, markdownTable, summarize, workerCpuMs, writeReport } from "./harness.ts";
 import { mlShapedGraph } from "./step_bench.ts";
 

@@ -21,7 +21,7 @@ import { layerNormRules } from "../ops/core/layernorm.ts";
 import { minMaxRules } from "../ops/core/minmax.ts";
 import { whereRules } from "../ops/core/where.ts";
 import { gatherRules } from "../ops/sparse/gather.ts";
-import { spmmRules } from "../ops/sparse/sparse.ts";
+import { spmmRules } from "../ops/sparse/spmm.ts";
 import { propagateRules } from "../ops/sparse/propagate.ts";
 import { rowwiseRules } from "../ops/losses/rowwise.ts";
 import { bprRowsRules } from "../ops/losses/bpr_rows.ts";

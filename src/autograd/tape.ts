@@ -22,7 +22,7 @@ import type { LayerNormAttrs } from "../ops/core/layernorm.ts";
 import type { MinMaxAttrs } from "../ops/core/minmax.ts";
 import type { WhereAttrs } from "../ops/core/where.ts";
 import type { GatherAttrs } from "../ops/sparse/gather.ts";
-import type { SpmmAttrs } from "../ops/sparse/sparse.ts";
+import type { SpmmAttrs } from "../ops/sparse/spmm.ts";
 import type { PropagateAttrs } from "../ops/sparse/propagate.ts";
 import type { RowwiseAttrs } from "../ops/losses/rowwise.ts";
 import type { BprRowsAttrs } from "../ops/losses/bpr_rows.ts";

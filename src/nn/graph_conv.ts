@@ -5,7 +5,8 @@
 
 import { add, scale } from "../ops/core/elementwise.ts";
 import { propagateRows, rowSubset } from "../ops/sparse/propagate.ts";
-import { type SparseMatrix, spmm } from "../ops/sparse/sparse.ts";
+import type { SparseMatrix } from "../ops/sparse/sparse.ts";
+import { spmm } from "../ops/sparse/spmm.ts";
 import type { Tensor } from "../tensor.ts";
 
 /**

@@ -56,8 +56,8 @@ export {
   normalizeEdges,
   rowL2Normalize,
   SparseMatrix,
-  spmm,
 } from "./sparse/sparse.ts";
+export { spmm } from "./sparse/spmm.ts";
 export { propagateRows, rowSubset } from "./sparse/propagate.ts";
 export type { RowSubset } from "./sparse/propagate.ts";
 export type {

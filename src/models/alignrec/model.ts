@@ -42,8 +42,8 @@ import {
   knnGraph,
   normalizedUserItem,
   type SparseMatrix,
-  spmm,
 } from "../../ops/sparse/sparse.ts";
+import { spmm } from "../../ops/sparse/spmm.ts";
 import { Rng } from "../../random.ts";
 import { keep, type Tensor, tensor } from "../../tensor.ts";
 import type { Interactions } from "../../data/types.ts";

@@ -40,8 +40,8 @@ import {
   knnGraph,
   normalizedUserItem,
   type SparseMatrix,
-  spmm,
 } from "../../ops/sparse/sparse.ts";
+import { spmm } from "../../ops/sparse/spmm.ts";
 import { Rng } from "../../random.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { Interactions } from "../../data/types.ts";

@@ -21,15 +21,8 @@ import { indexTensor } from "../index_check.ts";
 import { add, scale } from "../core/elementwise.ts";
 import { MAX_SINGLE_LOOP } from "../core/reduce.ts";
 import { gather } from "./gather.ts";
-import {
-  balancedRowOrder,
-  type SparseMatrix,
-  spmm,
-  spmmColumnQuads,
-  spmmCsr,
-  spmmEpilogues,
-  spmmOrder,
-} from "./sparse.ts";
+import { balancedRowOrder, type SparseMatrix } from "./sparse.ts";
+import { spmm, spmmColumnQuads, spmmCsr, spmmEpilogues, spmmOrder } from "./spmm.ts";
 import * as sparseWgsl from "../../../shaders/sparse/wgsl.ts";
 
 const subsetK = /* @__PURE__ */ kernel({
