@@ -21,6 +21,7 @@ import { add, mul, square } from "../ops/core/elementwise.ts";
 import { sum } from "../ops/core/reduce.ts";
 import { concat, reshape, slice } from "../ops/core/shape.ts";
 import { gather } from "../ops/sparse/gather.ts";
+import { indexTensor } from "../ops/index_check.ts";
 import { Rng } from "../random.ts";
 import { type Tensor, tensor } from "../tensor.ts";
 import type { CtrData } from "../data/ctr.ts";
@@ -217,9 +218,14 @@ export class FieldTable extends Module {
     }
   }
 
-  /** Rows `ids` (host, any `shape`) → `[...shape, d]`; one gather per block touched. */
+  /**
+   * Rows `ids` (host, any `shape`) → `[...shape, d]`; one gather per block touched. The ids go up
+   * as `indexTensor`s: checked here, and the gather's backward sorts them on the host.
+   */
   lookup(ids: Int32Array, shape: readonly number[]): Tensor<"f32"> {
-    if (this.blocks.length === 1) return gather(this.blocks[0], tensor(ids, shape, "i32"));
+    if (this.blocks.length === 1) {
+      return gather(this.blocks[0], indexTensor(ids, this.blocks[0].shape[0], shape));
+    }
     let out: Tensor<"f32"> | null = null;
     this.blocks.forEach((w, b) => {
       const r0 = b * this.blockRows;
@@ -230,11 +236,14 @@ export class FieldTable extends Module {
         if (v >= r0 && v < r0 + w.shape[0]) [local[i], mask[i], any] = [v - r0, 1, true];
       });
       if (!any) return;
-      const part = mul(gather(w, tensor(local, shape, "i32")), tensor(mask, [...shape, 1]));
+      const part = mul(
+        gather(w, indexTensor(local, w.shape[0], shape)),
+        tensor(mask, [...shape, 1]),
+      );
       out = out ? add(out, part) : part;
     });
     // Only an empty batch touches no block.
-    return out ?? gather(this.blocks[0], tensor(ids, shape, "i32"));
+    return out ?? gather(this.blocks[0], indexTensor(ids, this.blocks[0].shape[0], shape));
   }
 
   /** Σ of squares of every block. */
