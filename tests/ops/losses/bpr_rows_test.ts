@@ -4,9 +4,11 @@
 // differences; bad inputs.
 import fc from "npm:fast-check@3";
 import {
+  add,
   backward,
   bprLoss,
   bprRows,
+  embNormSum,
   gather,
   indexTensor,
   readAll,
@@ -15,7 +17,7 @@ import {
   tensor,
   tidy,
 } from "../../../internal.ts";
-import { assert, assertClose, checkGrad, gpuTest, randArray } from "../../helpers.ts";
+import { assert, assertClose, checkGrad, gpuTest, randArray, runtime } from "../../helpers.ts";
 import { Rng } from "../../../src/random.ts";
 
 function ids(n: number, rows: number, seed: number): Int32Array {
@@ -135,4 +137,25 @@ gpuTest("bprRows: a row named by 8000 triples sums them all (software loop limit
   const [gf] = await readAll([run(true)]);
   const [gc] = await readAll([run(false)]);
   assertClose(gf, gc, { rtol: 1e-4, atol: 1e-6 });
+});
+
+gpuTest("bprRows and embNormSum: no buffer outlives a step", async () => {
+  const x = randArray(30 * 8, 21);
+  const [u, p, n] = [0, 1, 2].map((k) => ids(50, 30, 22 + k));
+  const step = () =>
+    tidy(() => {
+      const t = tensor(x, [30, 8]);
+      t.requiresGrad = true;
+      const [iu, ip, iN] = [u, p, n].map((a) => indexTensor(a, 30));
+      backward(add(bprRows(t, iu, ip, iN), embNormSum(t, [iu, ip, iN])));
+      return t.grad!;
+    });
+  const warm = step(); // fills the caches (pipelines, pool)
+  await readAll([warm]);
+  warm.dispose();
+  const before = runtime().memory().liveBuffers;
+  const g = step();
+  await readAll([g]);
+  g.dispose();
+  assert.equal(runtime().memory().liveBuffers, before);
 });
