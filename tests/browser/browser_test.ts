@@ -456,7 +456,13 @@ Deno.test({
             frames,
             { timeout: 120_000, polling: 250 },
           );
-          const after = await pixels();
+          // The page's frame count is sampled every 250 ms, so the frame above may predate the
+          // drag: poll the picture (up to 30 s) rather than compare the next frame once.
+          let after = await pixels();
+          for (let t = 0; t < 120 && after.hash === before.hash; t++) {
+            await new Promise((r) => setTimeout(r, 250));
+            after = await pixels();
+          }
           assert.notEqual(after.hash, before.hash, "the drag changed the picture");
           d = await demo();
           assert.equal(d.error, null, `the page stopped: ${d.error}`);
