@@ -11,7 +11,8 @@ import { type Node, record, type RuleTable } from "../../autograd/tape.ts";
 import { fmt, type Tensor, tensor } from "../../tensor.ts";
 import { expectDtype, expectRank, expectSameShape, groups, launch, output } from "../common.ts";
 import { assertKnownInRange, indexInfo } from "../index_check.ts";
-import { add } from "../core/elementwise.ts";
+import { add, mul, sqrt, square } from "../core/elementwise.ts";
+import { MAX_SINGLE_LOOP, sum } from "../core/reduce.ts";
 import { gather } from "../sparse/gather.ts";
 import * as lossesWgsl from "../../../shaders/losses/wgsl.ts";
 
@@ -62,8 +63,6 @@ const frobeniusBwdK = /* @__PURE__ */ kernel({
 
 /** Elements each invocation of the norm's first pass sums (the second sums n / CHUNK). */
 const CHUNK = 1024;
-/** Largest row width / element count the fused kernels loop over (software loop limits). */
-const MAX_LOOP_D = 1 << 15;
 
 /** Row-wise dot products of two `[B, d]` tensors, `[B]`. */
 export function rowDot(a: Tensor<"f32">, b: Tensor<"f32">): Tensor<"f32"> {
@@ -73,9 +72,7 @@ export function rowDot(a: Tensor<"f32">, b: Tensor<"f32">): Tensor<"f32"> {
   expectRank(op, a, 2);
   expectSameShape(op, a, b);
   const [rows, d] = a.shape;
-  if (d > MAX_LOOP_D) {
-    throw new Error(`wgrec ${op}: rows of width ${d} are wider than ${MAX_LOOP_D}`);
-  }
+  if (d > MAX_SINGLE_LOOP) return sum(mul(a, b), [1]); // one loop per row could not finish
   const out = output(op, [rows], "f32");
   launch(op, rowDotK, {
     buffers: { a: a.buffer, b: b.buffer, out: out.buffer },
@@ -104,9 +101,7 @@ export function frobenius(x: Tensor<"f32">): Tensor<"f32"> {
   expectDtype(op, x, "f32");
   const n = x.size;
   const blocks = Math.max(1, Math.ceil(n / CHUNK));
-  if (blocks > MAX_LOOP_D) {
-    throw new Error(`wgrec ${op}: ${fmt(x.shape)} has more than ${MAX_LOOP_D * CHUNK} elements`);
-  }
+  if (blocks > MAX_SINGLE_LOOP) return sqrt(sum(square(x))); // the partials' loop is too long
   const partial = output(op, [blocks], "f32");
   launch(op, sumSquaresK, {
     buffers: { x: x.buffer, out: partial.buffer },
@@ -149,6 +144,7 @@ export function embNormSum(t: Tensor<"f32">, lists: readonly Tensor<"i32">[]): T
   expectRank(op, t, 2);
   const [rows, d] = t.shape;
   const b = lists[0]?.size ?? 0;
+  if (lists.length === 0) throw new Error(`wgrec ${op}: no id lists`);
   for (const ids of lists) {
     expectDtype(op, ids, "i32", "ids");
     if (ids.rank !== 1 || ids.size !== b || b === 0) {
@@ -160,7 +156,7 @@ export function embNormSum(t: Tensor<"f32">, lists: readonly Tensor<"i32">[]): T
   }
   const hosts = lists.map((l) => indexInfo(l)?.host);
   const nb = Math.ceil((b * d) / CHUNK);
-  if (!hosts.every((h) => h) || lists.length * nb > MAX_LOOP_D || d > MAX_LOOP_D) {
+  if (!hosts.every((h) => h) || lists.length * nb > MAX_SINGLE_LOOP || d > MAX_SINGLE_LOOP) {
     return lists.map((l) => frobenius(gather(t, l))).reduce((x, y) => add(x, y));
   }
   const L = lists.length;

@@ -15,7 +15,7 @@
 
 import { kernel } from "../../gpu/kernel.ts";
 import { type Node, noGrad, record, type RuleTable } from "../../autograd/tape.ts";
-import { fmt, runtime, type Tensor, tensor } from "../../tensor.ts";
+import { fmt, type Tensor, tensor, zeros } from "../../tensor.ts";
 import { expectDtype, groups, launch, output } from "../common.ts";
 import { indexTensor } from "../index_check.ts";
 import { add, scale } from "../core/elementwise.ts";
@@ -211,7 +211,7 @@ export function propagateRowsGrad(
   const [m] = a.shape;
   const d = gy.shape[1];
   if (layers === 0) {
-    const t = zeros(m, d);
+    const t = zeros([m, d]);
     addRows(t, s.ids, gy);
     return [t];
   }
@@ -224,7 +224,7 @@ export function propagateRowsGrad(
   let t: Tensor<"f32">;
   if (fused) t = columnSubsetProduct(at, s, g, order);
   else {
-    const full = zeros(m, d);
+    const full = zeros([m, d]);
     addRows(full, s.ids, g);
     t = spmm(at, full);
     full.dispose();
@@ -274,12 +274,6 @@ function columnSubsetProduct(
   const y = spmmCsr(sub, g, { order, sentinel: true, addRows: { pos: s.pos, add: g } });
   for (const t of [subCol, subVal]) t.dispose();
   return y;
-}
-
-function zeros(m: number, d: number): Tensor<"f32"> {
-  const t = output("propagateRows", [m, d], "f32");
-  runtime().clear(t.buffer, m * d * 4);
-  return t;
 }
 
 // x[ids[s]] += g[s], in place.

@@ -124,3 +124,16 @@ gpuTest(
     );
   },
 );
+
+gpuTest("rowDot: rows wider than one loop may run take the composed path", async () => {
+  const d = 40000;
+  const a = randArray(2 * d, 31);
+  const b = randArray(2 * d, 32);
+  const [y] = await readAll([tidy(() => rowDot(tensor(a, [2, d]), tensor(b, [2, d])))]);
+  const ref = [0, 1].map((r) => {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += a[r * d + c] * b[r * d + c];
+    return s;
+  });
+  assertClose(y, ref, { rtol: 1e-4, atol: 1e-3 });
+});
